@@ -1,0 +1,24 @@
+/** Names Triton and OneFlow-Serving fix, declared once (after Triton's src/constants.h). */
+
+export const CONFIG_FILENAME = 'config.pbtxt';
+export const ONEFLOW_MODEL_DIRNAME = 'model';
+export const ONNX_MODEL_FILENAME = 'model.onnx';
+export const ONEFLOW_MLIR_FILENAME = 'model.mlir';
+export const DEFAULT_LABELS_FILENAME = 'labels.txt';
+
+export const BACKEND_ONEFLOW = 'oneflow';
+export const BACKEND_ONNXRUNTIME = 'onnxruntime';
+export const PLATFORM_ONNX = 'onnxruntime_onnx';
+
+/** Backend name → the payload file or folder Triton looks for in a version folder. */
+export const DEFAULT_MODEL_FILENAMES: Readonly<Record<string, string>> = {
+  [BACKEND_ONEFLOW]: ONEFLOW_MODEL_DIRNAME,
+  [BACKEND_ONNXRUNTIME]: ONNX_MODEL_FILENAME,
+};
+
+/** The oneflow backend's rule: IO tensors are named INPUT_<i> / OUTPUT_<i>. */
+export const ONEFLOW_INPUT_PATTERN = /^INPUT_(\d+)$/;
+export const ONEFLOW_OUTPUT_PATTERN = /^OUTPUT_(\d+)$/;
+
+/** Version sub-folders Triton skips. */
+export const SKIPPED_VERSION_DIRS: ReadonlySet<string> = new Set(['warmup', 'initial_state', 'configs']);

@@ -1,0 +1,96 @@
+import type { ConfigDataType } from '../tensor/dtype.js';
+
+/**
+ * Triton's ModelConfig as plain objects: proto field names (snake_case), enums as their names, int64 as
+ * numbers. This is the shape `parsePbtxt` returns, `printPbtxt` takes, and GET /v2/models/{m}/config
+ * serves. Field numbers live in `model_config.proto` next to this file (compatible with Triton's).
+ * Every field is optional here because text format may omit any; `normalizeConfig` fills defaults.
+ */
+
+export type TensorFormat = 'FORMAT_NONE' | 'FORMAT_NHWC' | 'FORMAT_NCHW';
+export type InstanceKind = 'KIND_AUTO' | 'KIND_GPU' | 'KIND_CPU' | 'KIND_MODEL';
+
+export interface ModelTensorReshape {
+  shape?: number[];
+}
+
+export interface ModelInput {
+  name?: string;
+  data_type?: ConfigDataType | 'TYPE_INVALID';
+  format?: TensorFormat;
+  dims?: number[];
+  reshape?: ModelTensorReshape;
+  is_shape_tensor?: boolean;
+  allow_ragged_batch?: boolean;
+  optional?: boolean;
+}
+
+export interface ModelOutput {
+  name?: string;
+  data_type?: ConfigDataType | 'TYPE_INVALID';
+  dims?: number[];
+  reshape?: ModelTensorReshape;
+  label_filename?: string;
+  is_shape_tensor?: boolean;
+}
+
+export interface ModelVersionPolicy {
+  latest?: { num_versions?: number };
+  all?: Record<string, never>;
+  specific?: { versions?: number[] };
+}
+
+export interface ModelInstanceGroup {
+  name?: string;
+  kind?: InstanceKind;
+  count?: number;
+  gpus?: number[];
+  profile?: string[];
+  passive?: boolean;
+}
+
+export interface ModelDynamicBatching {
+  preferred_batch_size?: number[];
+  max_queue_delay_microseconds?: number;
+  preserve_ordering?: boolean;
+  priority_levels?: number;
+  default_priority_level?: number;
+}
+
+export interface ModelParameter {
+  string_value?: string;
+}
+
+export interface ModelWarmupInput {
+  data_type?: ConfigDataType | 'TYPE_INVALID';
+  dims?: number[];
+  zero_data?: boolean;
+  random_data?: boolean;
+  input_data_file?: string;
+}
+
+export interface ModelWarmup {
+  name?: string;
+  batch_size?: number;
+  inputs?: Record<string, ModelWarmupInput>;
+  count?: number;
+}
+
+export interface ModelConfig {
+  name?: string;
+  platform?: string;
+  backend?: string;
+  version_policy?: ModelVersionPolicy;
+  max_batch_size?: number;
+  input?: ModelInput[];
+  output?: ModelOutput[];
+  instance_group?: ModelInstanceGroup[];
+  default_model_filename?: string;
+  dynamic_batching?: ModelDynamicBatching;
+  parameters?: Record<string, ModelParameter>;
+  model_warmup?: ModelWarmup[];
+  model_transaction_policy?: { decoupled?: boolean };
+  response_cache?: { enable?: boolean };
+  /** Fields of Triton's ModelConfig that ofserve parses and round-trips but does not act on. */
+  [field: string]: unknown;
+}

@@ -1,0 +1,208 @@
+/**
+ * Every error ofserve can report, declared once: a code, a kind (which decides the HTTP status and gRPC
+ * code through one table per protocol), a message built from arguments, and a fix for the user.
+ *
+ * Messages that Triton clients match on (unknown model, binary size errors, …) repeat Triton's wording
+ * exactly; see ../shared/reference/triton-protocol.md.
+ */
+
+export type ErrorKind =
+  | 'INVALID_ARG'
+  | 'NOT_FOUND'
+  | 'UNAVAILABLE'
+  | 'UNSUPPORTED'
+  | 'INTERNAL'
+  | 'ALREADY_EXISTS';
+
+export interface ErrorSpec<A extends unknown[]> {
+  readonly kind: ErrorKind;
+  readonly message: (...args: A) => string;
+  /** What the user should do about it; printed by the CLI under the message. */
+  readonly fix?: string;
+}
+
+function def<A extends unknown[]>(kind: ErrorKind, message: (...args: A) => string, fix?: string): ErrorSpec<A> {
+  return { kind, message, fix };
+}
+
+export const ERRORS = {
+  // ── usage ──────────────────────────────────────────────────────────────────────────────────────────
+  OFS_BAD_ARGUMENT: def('INVALID_ARG', (what: string) => what, 'run the command with --help to see the accepted flags'),
+  OFS_FILE_NOT_FOUND: def('NOT_FOUND', (path: string, what: string) => `${what} not found: ${path}`, 'check the path'),
+  OFS_FILE_EXISTS: def(
+    'ALREADY_EXISTS',
+    (path: string) => `refusing to overwrite existing file ${path}`,
+    'pass --force to overwrite, or choose another output folder',
+  ),
+
+  // ── model configuration (config.pbtxt) ──────────────────────────────────────────────────────────────
+  OFS_CONFIG_SYNTAX: def(
+    'INVALID_ARG',
+    (file: string, line: number, column: number, what: string) => `${file}:${line}:${column}: ${what}`,
+    'config.pbtxt is protobuf text format of Triton ModelConfig; fix the text at that position',
+  ),
+  OFS_CONFIG_INVALID: def(
+    'INVALID_ARG',
+    (file: string, problems: string) => `invalid model configuration ${file}:\n${problems}`,
+    'run `ofserve validate` for every problem with its fix',
+  ),
+  OFS_CONFIG_MISSING: def(
+    'INVALID_ARG',
+    (model: string) => `model configuration is not provided for model '${model}'`,
+    'write a config.pbtxt next to the version folders (`ofserve init` scaffolds one)',
+  ),
+
+  // ── repository ─────────────────────────────────────────────────────────────────────────────────────
+  OFS_REPOSITORY_NOT_FOUND: def(
+    'NOT_FOUND',
+    (dir: string) => `model repository not found: ${dir}`,
+    'pass --model-store DIR pointing at a folder of model folders (`ofserve init --example` writes one)',
+  ),
+  OFS_NO_VERSIONS: def(
+    'INVALID_ARG',
+    (model: string) => `at least one version must be available under the version policy of model '${model}'`,
+    'add a numeric version folder such as 1/ holding the model payload',
+  ),
+  OFS_PATH_ESCAPES: def(
+    'INVALID_ARG',
+    (path: string) => `${path} is outside model directory`,
+    'use a path relative to the model folder that stays inside it',
+  ),
+
+  // ── models and graphs ──────────────────────────────────────────────────────────────────────────────
+  OFS_MODEL_FORMAT: def(
+    'INVALID_ARG',
+    (file: string, what: string) => `cannot read model ${file}: ${what}`,
+    'check that the file is a complete ONNX model or a folder written by flow.save(graph, dir)',
+  ),
+  OFS_MLIR_SYNTAX: def(
+    'INVALID_ARG',
+    (file: string, line: number, column: number, what: string) => `${file}:${line}:${column}: ${what}`,
+    'model.mlir must be the file OneFlow wrote with flow.save(graph, dir); re-save it if it was edited',
+  ),
+  OFS_UNSUPPORTED_OP: def(
+    'UNSUPPORTED',
+    (op: string, opName: string, where: string) => `unsupported operator '${op}' (op_name '${opName}') at ${where}`,
+    'ofserve runs CNN classifier ops (conv, normalization, pooling, matmul, …); export the model to ONNX instead',
+  ),
+  OFS_VARIABLE_INVALID: def(
+    'INVALID_ARG',
+    (path: string, what: string) => `variable ${path}: ${what}`,
+    're-save the model with flow.save(graph, dir) so every variable folder holds a matching meta and out',
+  ),
+  OFS_RUNTIME_STATE_DICT: def(
+    'UNSUPPORTED',
+    (path: string) =>
+      `${path} is a pickled runtime_state_dict (OneFlow-Serving's Python backend format), not a graph saved with flow.save(graph, dir)`,
+    're-save it from Python: build the nn.Graph, run it once, then flow.save(graph, "1/model")',
+  ),
+  OFS_GRAPH_INVALID: def('INVALID_ARG', (what: string) => `invalid graph: ${what}`, 'check the model file'),
+
+  // ── inference (wording follows Triton where clients depend on it) ─────────────────────────────────
+  OFS_MODEL_UNKNOWN: def(
+    'NOT_FOUND',
+    (model: string) => `Request for unknown model: '${model}' is not found`,
+    'list the models with GET /v2/repository/index, or check --model-store',
+  ),
+  OFS_MODEL_NO_VERSIONS: def(
+    'NOT_FOUND',
+    (model: string) => `Request for unknown model: '${model}' has no available versions`,
+    'check the server log for why the model failed to load',
+  ),
+  OFS_MODEL_VERSION_UNKNOWN: def(
+    'NOT_FOUND',
+    (model: string, version: string) => `Request for unknown model: '${model}' version ${version} is not found`,
+    'ask for a version listed by GET /v2/models/{model}',
+  ),
+  OFS_MODEL_NOT_READY: def('UNAVAILABLE', (model: string) => `model '${model}' is not ready`, 'wait until it has loaded'),
+  OFS_INFER_INPUT: def('INVALID_ARG', (what: string) => what, 'send inputs that match GET /v2/models/{model}'),
+  OFS_INFER_BINARY_SIZE: def(
+    'INVALID_ARG',
+    (input: string, bytes: number, model: string) =>
+      `unexpected size for input '${input}', expecting ${bytes} additional bytes for model '${model}'`,
+    'binary_data_size must equal the number of bytes that follow the JSON for that input',
+  ),
+  OFS_INFER_EXTRA_DATA: def(
+    'INVALID_ARG',
+    (model: string) => `unexpected additional input data for model '${model}'`,
+    'Inference-Header-Content-Length must be the JSON length and the binary sizes must add up to the rest',
+  ),
+  OFS_INFER_JSON: def(
+    'INVALID_ARG',
+    (what: string) => `failed to parse the request JSON buffer: ${what}`,
+    'send a JSON body, or set Inference-Header-Content-Length to the JSON length when binary data follows',
+  ),
+  OFS_CLASSIFICATION_TYPE: def(
+    'INVALID_ARG',
+    (datatype: string) => `class result not available for output due to unsupported type '${datatype}'`,
+    'request classification only on numeric outputs',
+  ),
+  OFS_BODY_TOO_LARGE: def(
+    'INVALID_ARG',
+    (limit: number) => `request body is larger than the server limit of ${limit} bytes`,
+    'send smaller batches, or start the server with a larger --http-max-body',
+  ),
+  OFS_BACKEND_FAILED: def('INTERNAL', (what: string) => `inference failed: ${what}`, 'check the server log'),
+  OFS_SERVER_SHUTTING_DOWN: def('UNAVAILABLE', () => 'server is shutting down', 'retry against a running server'),
+  OFS_NOT_ALLOWED: def('UNAVAILABLE', (what: string) => what, 'start the server with --model-control-mode explicit'),
+
+  // ── backends ───────────────────────────────────────────────────────────────────────────────────────
+  OFS_BACKEND_UNKNOWN: def(
+    'INVALID_ARG',
+    (backend: string) => `unknown backend '${backend}'`,
+    'use backend: "oneflow" for a model/ folder or backend: "onnxruntime" for model.onnx',
+  ),
+  OFS_NO_GPU: def(
+    'UNAVAILABLE',
+    (model: string, why: string) => `model '${model}' asks for KIND_GPU but no usable GPU was found: ${why}`,
+    'use instance_group kind KIND_CPU, or run without --strict to fall back to CPU',
+  ),
+
+  // ── client and CLI ─────────────────────────────────────────────────────────────────────────────────
+  OFS_SERVER_UNREACHABLE: def(
+    'UNAVAILABLE',
+    (url: string, why: string) => `cannot reach the server at ${url}: ${why}`,
+    'start it with `ofserve serve --model-store DIR`, or pass --url',
+  ),
+  OFS_SERVER_ERROR: def('INTERNAL', (status: number, message: string) => `server answered ${status}: ${message}`),
+  OFS_IMAGE_UNREADABLE: def(
+    'INVALID_ARG',
+    (path: string, why: string) => `cannot read image ${path}: ${why}`,
+    'pass a JPEG, PNG, WebP, GIF, TIFF or AVIF file',
+  ),
+  OFS_INTERNAL: def('INTERNAL', (what: string) => what),
+} as const;
+
+export type ErrorCode = keyof typeof ERRORS;
+type ArgsOf<C extends ErrorCode> = (typeof ERRORS)[C] extends ErrorSpec<infer A> ? A : never;
+
+export class OfsError extends Error {
+  readonly code: ErrorCode;
+  readonly kind: ErrorKind;
+  readonly fix: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'OfsError';
+    this.code = code;
+    this.kind = ERRORS[code].kind;
+    this.fix = ERRORS[code].fix;
+  }
+}
+
+/** Builds the error `code` with its message arguments: `throw ofsError('OFS_MODEL_UNKNOWN', name)`. */
+export function ofsError<C extends ErrorCode>(code: C, ...args: ArgsOf<C>): OfsError {
+  const spec = ERRORS[code] as unknown as ErrorSpec<ArgsOf<C>>;
+  return new OfsError(code, spec.message(...args));
+}
+
+export function isOfsError(e: unknown): e is OfsError {
+  return e instanceof OfsError;
+}
+
+/** Wraps anything thrown into an OfsError, keeping OfsErrors as they are. */
+export function toOfsError(e: unknown, code: ErrorCode = 'OFS_INTERNAL'): OfsError {
+  if (e instanceof OfsError) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  return new OfsError(code, message, { cause: e });
+}
