@@ -1,0 +1,27 @@
+import type { Tensor } from '../tensor/tensor.js';
+
+/**
+ * One inference request as the scheduler sees it: already validated against the model's IO, inputs
+ * with concrete shapes (batch dimension first when the model batches).
+ */
+export interface InferRequest {
+  readonly inputs: readonly Tensor[];
+  /** Output names to compute; undefined = all. */
+  readonly outputs?: readonly string[];
+  /** Batch size of this request (1 for models with max_batch_size 0). */
+  readonly batchSize: number;
+  /** When the request entered the server (process.hrtime.bigint() ns), for queue-time stats. */
+  readonly receivedNs: bigint;
+}
+
+export interface InferResult {
+  readonly outputs: Tensor[];
+}
+
+/** After Triton's src/scheduler.h: enqueue work, report what is in flight, stop draining. */
+export interface Scheduler {
+  enqueue(request: InferRequest): Promise<InferResult>;
+  inflight(): number;
+  /** Stops taking new work and resolves once every accepted request has finished. */
+  stop(): Promise<void>;
+}

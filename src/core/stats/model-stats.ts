@@ -1,0 +1,46 @@
+/**
+ * Per model-version statistics, after Triton's InferenceStatsAggregator: counted here once, read by
+ * both the statistics extension (/v2/models/{m}/stats) and Prometheus (/metrics). No Prometheus here.
+ */
+
+export interface Duration {
+  count: number;
+  ns: number;
+}
+
+export interface BatchStats {
+  batch_size: number;
+  compute_input: Duration;
+  compute_infer: Duration;
+  compute_output: Duration;
+}
+
+export interface StatsSnapshot {
+  last_inference: number;
+  inference_count: number;
+  execution_count: number;
+  success: Duration;
+  fail: Duration;
+  queue: Duration;
+  compute_input: Duration;
+  compute_infer: Duration;
+  compute_output: Duration;
+  batch_stats: BatchStats[];
+  /** Failures by Triton's reason label (REJECTED, CANCELED, BACKEND, OTHER). */
+  failures_by_reason: Record<string, number>;
+  /** Requests accepted but not yet finished. */
+  pending: number;
+}
+
+export type FailureReason = 'REJECTED' | 'CANCELED' | 'BACKEND' | 'OTHER';
+
+export interface ModelStats {
+  /** A request finished successfully after `requestNs` end-to-end and `queueNs` waiting. */
+  recordSuccess(requestNs: number, queueNs: number): void;
+  recordFailure(requestNs: number, reason: FailureReason): void;
+  /** One backend execution of `batchSize` items with its phase durations. */
+  recordExecution(batchSize: number, inputNs: number, inferNs: number, outputNs: number): void;
+  requestStarted(): void;
+  requestFinished(): void;
+  snapshot(): StatsSnapshot;
+}
