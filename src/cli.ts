@@ -1,0 +1,258 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { isOfsError, type ErrorKind } from './errors.js';
+
+/**
+ * Every command and flag in one place. Each action lazily imports its command module and calls a plain
+ * async function; this file is the only place that catches, prints and picks the exit code.
+ * Flag names follow tritonserver (serve) and perf_analyzer (perf), which our users already know.
+ */
+
+/** Exit codes: 0 ok, 1 the command ran and found problems or failed, 2 bad usage, 3 server unreachable. */
+const EXIT_BY_KIND: Readonly<Record<ErrorKind, number>> = {
+  INVALID_ARG: 1,
+  NOT_FOUND: 1,
+  ALREADY_EXISTS: 1,
+  UNSUPPORTED: 1,
+  UNAVAILABLE: 3,
+  INTERNAL: 1,
+};
+export const EXIT_USAGE = 2;
+
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+const defaultIo: CliIo = {
+  stdout: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
+  stderr: (t) => process.stderr.write(t.endsWith('\n') ? t : `${t}\n`),
+};
+
+function int(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n)) throw new InvalidArgumentError(`${name} must be an integer, got '${value}'`);
+    return n;
+  };
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`expected a port 0-65535, got '${value}'`);
+  return n;
+}
+
+function bool(value: string | undefined): boolean {
+  if (value === undefined) return true;
+  if (/^(true|1|on|yes)$/i.test(value)) return true;
+  if (/^(false|0|off|no)$/i.test(value)) return false;
+  throw new InvalidArgumentError(`expected true or false, got '${value}'`);
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function printJson(io: CliIo, value: unknown): void {
+  io.stdout(JSON.stringify(value, null, 2));
+}
+
+export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => void = (c) => (process.exitCode = c)): Command {
+  const program = new Command('ofserve')
+    .description('Serve OneFlow and ONNX image classifiers with a Triton-compatible API, and classify images against them.')
+    .version(process.env.npm_package_version ?? '0.1.0')
+    .showHelpAfterError()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  program.exitOverride();
+
+  program
+    .command('init')
+    .description('scaffold model_repository/<name>/<version>/ (model, config.pbtxt, labels.txt) from a model file or folder')
+    .argument('[model]', 'an ONNX file, or a OneFlow model folder written by flow.save(graph, dir)')
+    .option('--name <name>', 'model name (default: from the file name)')
+    .option('-o, --repository <dir>', 'model repository to write into', 'model_repository')
+    .option('--model-version <n>', 'version folder', int('--model-version'), 1)
+    .option('--labels <file>', 'labels file to copy (default: ImageNet labels for 1000 classes)')
+    .option('--gpu', 'ask for a KIND_GPU instance group')
+    .option('--example', 'write the ready demo repository (OneFlow ResNet-50 + colour classifier)')
+    .option('--force', 'overwrite existing files')
+    .option('--json', 'print the result as JSON')
+    .action(async (model: string | undefined, o) => {
+      const { init, formatInitReport } = await import('./commands/init.js');
+      const result = await init({
+        cwd: process.cwd(),
+        model,
+        name: o.name,
+        repository: o.repository,
+        version: o.modelVersion,
+        labels: o.labels,
+        gpu: Boolean(o.gpu),
+        example: Boolean(o.example),
+        force: Boolean(o.force),
+      });
+      if (o.json) printJson(io, result);
+      else io.stdout(formatInitReport(result));
+    });
+
+  program
+    .command('validate')
+    .description("check a model repository against Triton's rules and each model's real inputs and outputs")
+    .option('--model-store <dir>', 'model repository', 'model_repository')
+    .addOption(new Option('--model-repository <dir>', 'alias of --model-store').hideHelp())
+    .option('--json', 'print the problems as JSON')
+    .action(async (o) => {
+      const { validate, formatValidateReport } = await import('./commands/validate.js');
+      const result = await validate({ cwd: process.cwd(), modelStore: o.modelRepository ?? o.modelStore });
+      if (o.json) printJson(io, result);
+      else io.stdout(formatValidateReport(result));
+      if (!result.ok) setExit(1);
+    });
+
+  program
+    .command('serve')
+    .description('start the KServe v2 / Triton-compatible server (HTTP 8000, gRPC 8001, metrics 8002)')
+    .option('--model-store <dir>', 'model repository', 'model_repository')
+    .addOption(new Option('--model-repository <dir>', 'alias of --model-store').hideHelp())
+    .option('--http-port <port>', 'HTTP port', port, 8000)
+    .option('--grpc-port <port>', 'gRPC port', port, 8001)
+    .option('--metrics-port <port>', 'Prometheus metrics port', port, 8002)
+    .option('--http-address <addr>', 'address to listen on', '0.0.0.0')
+    .option('--allow-http <bool>', 'serve HTTP', bool, true)
+    .option('--allow-grpc <bool>', 'serve gRPC', bool, true)
+    .option('--allow-metrics <bool>', 'serve metrics', bool, true)
+    .addOption(new Option('--model-control-mode <mode>', 'none, poll or explicit').choices(['none', 'poll', 'explicit']).default('none'))
+    .option('--load-model <name>', 'with explicit mode: model to load at start (repeatable, * for all)', collect)
+    .option('--repository-poll-secs <s>', 'with poll mode: seconds between repository scans', int('--repository-poll-secs'), 15)
+    .option('--exit-on-error [bool]', 'exit if a model fails to load (default true)', bool, true)
+    .option('--strict-readiness [bool]', 'ready only when every model is ready (default true)', bool, true)
+    .option('--log-verbose <level>', 'verbose log level', int('--log-verbose'), 0)
+    .option('--http-max-body <bytes>', 'largest request body accepted', int('--http-max-body'), 256 * 1024 * 1024)
+    .option('--strict', 'refuse KIND_GPU instance groups when no GPU is usable, as Triton does')
+    .option('--backend <name>', 'force a backend (onnxruntime, native)')
+    .action(async (o) => {
+      const { serve } = await import('./commands/serve.js');
+      const server = await serve({
+        cwd: process.cwd(),
+        modelStore: o.modelRepository ?? o.modelStore,
+        httpPort: o.allowHttp ? o.httpPort : undefined,
+        grpcPort: o.allowGrpc ? o.grpcPort : undefined,
+        metricsPort: o.allowMetrics ? o.metricsPort : undefined,
+        address: o.httpAddress,
+        controlMode: o.modelControlMode,
+        loadModels: o.loadModel ?? [],
+        pollSecs: o.repositoryPollSecs,
+        exitOnError: o.exitOnError,
+        strictReadiness: o.strictReadiness,
+        logVerbose: o.logVerbose,
+        bodyLimit: o.httpMaxBody,
+        strict: Boolean(o.strict),
+        backend: o.backend,
+      });
+      await server.closed;
+    });
+
+  program
+    .command('classify')
+    .description('classify images against a running server and print the top-k classes')
+    .argument('<images...>', 'image files (JPEG, PNG, WebP, …)')
+    .option('--top <k>', 'classes per image', int('--top'), 3)
+    .option('-m, --model <name>', 'model (default: the only ready model)')
+    .option('--model-version <v>', 'model version (default: latest ready)')
+    .option('-u, --url <url>', 'server URL', 'localhost:8000')
+    .addOption(new Option('--normalize <mode>', 'unit: scale to [0,1] (the reference client); imagenet: also mean/std').choices(['unit', 'imagenet']).default('unit'))
+    .option('--json', 'print the result as JSON')
+    .action(async (images: string[], o) => {
+      const { classify, formatClassifyTable } = await import('./commands/classify.js');
+      const result = await classify({ cwd: process.cwd(), images, top: o.top, model: o.model, version: o.modelVersion, url: o.url, normalize: o.normalize });
+      if (o.json) printJson(io, result);
+      else io.stdout(formatClassifyTable(result));
+    });
+
+  program
+    .command('demo')
+    .description('write the example repository, start a server on free ports, classify bundled images, stop')
+    .option('--model-store <dir>', 'where to write the example repository', 'model_repository')
+    .option('--json', 'print the result as JSON')
+    .action(async (o) => {
+      const { demo, formatDemoReport } = await import('./commands/demo.js');
+      const result = await demo({ cwd: process.cwd(), modelStore: o.modelStore, log: o.json ? undefined : io.stderr });
+      if (o.json) printJson(io, result);
+      else io.stdout(formatDemoReport(result));
+    });
+
+  program
+    .command('perf')
+    .description('measure throughput and latency against a running server (perf_analyzer flags)')
+    .requiredOption('-m, --model <name>', 'model name')
+    .option('-x, --model-version <v>', 'model version')
+    .option('-u, --url <url>', 'server URL', 'localhost:8000')
+    .addOption(new Option('-i, --protocol <p>', 'http or grpc').choices(['http', 'grpc']).default('http'))
+    .option('-b, --batch-size <n>', 'batch size', int('-b'), 1)
+    .option('--concurrency-range <start:end:step>', 'concurrency levels', '1')
+    .option('--request-count <n>', 'requests per level (instead of a time window)', int('--request-count'))
+    .option('--measurement-interval <ms>', 'time window per level', int('--measurement-interval'), 5000)
+    .option('--json', 'print the result as JSON')
+    .action(async (o) => {
+      const { perf, formatPerfReport } = await import('./commands/perf.js');
+      const result = await perf({
+        cwd: process.cwd(),
+        model: o.model,
+        version: o.modelVersion,
+        url: o.url,
+        protocol: o.protocol,
+        batchSize: o.batchSize,
+        concurrencyRange: o.concurrencyRange,
+        requestCount: o.requestCount,
+        measurementIntervalMs: o.measurementInterval,
+      });
+      if (o.json) printJson(io, result);
+      else io.stdout(formatPerfReport(result));
+    });
+
+  program
+    .command('convert')
+    .description('convert a OneFlow model folder (flow.save(graph, dir)) to a standard ONNX file')
+    .argument('<model_dir>', 'the OneFlow model folder (holding model.mlir)')
+    .addOption(new Option('--to <format>', 'target format').choices(['onnx']).default('onnx'))
+    .requiredOption('-o, --output <file>', 'output file')
+    .option('--force', 'overwrite the output file')
+    .option('--json', 'print the result as JSON')
+    .action(async (modelDir: string, o) => {
+      const { convert, formatConvertReport } = await import('./commands/convert.js');
+      const result = await convert({ cwd: process.cwd(), modelDir, to: o.to, output: o.output, force: Boolean(o.force) });
+      if (o.json) printJson(io, result);
+      else io.stdout(formatConvertReport(result));
+    });
+
+  return program;
+}
+
+/** Prints an error for a person: message, then the fix; a stack only for bugs (or OFSERVE_DEBUG=1). */
+export function reportError(e: unknown, io: CliIo): number {
+  if (isOfsError(e)) {
+    io.stderr(`ofserve: error: ${e.message}`);
+    if (e.fix) io.stderr(`  fix: ${e.fix}`);
+    if (process.env.OFSERVE_DEBUG && e.stack) io.stderr(e.stack);
+    return e.code === 'OFS_BAD_ARGUMENT' ? EXIT_USAGE : EXIT_BY_KIND[e.kind];
+  }
+  const err = e instanceof Error ? e : new Error(String(e));
+  io.stderr(`ofserve: internal error: ${err.message}`);
+  io.stderr(err.stack ?? '');
+  io.stderr('This is a bug in ofserve; please report it with the command you ran.');
+  return 1;
+}
+
+export async function main(argv: string[], io: CliIo = defaultIo): Promise<void> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    // commander signals help/version and usage errors by throwing CommanderError under exitOverride
+    if (e && typeof e === 'object' && 'code' in e && typeof (e as { code: unknown }).code === 'string' && (e as { code: string }).code.startsWith('commander.')) {
+      const code = (e as { code: string; exitCode?: number }).code;
+      process.exitCode = code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help' ? 0 : EXIT_USAGE;
+      return;
+    }
+    process.exitCode = reportError(e, io);
+  }
+}
