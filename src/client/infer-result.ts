@@ -1,0 +1,140 @@
+import { ofsError } from '../errors.js';
+import type { WireDatatype } from '../core/tensor/dtype.js';
+import type { Tensor } from '../core/tensor/tensor.js';
+import { deserializeStrings } from './bytes-codec.js';
+import { bytesToFloat32, dtypeOrThrow, jsonValuesToBytes } from './tensor-values.js';
+import type { InferOutputJson, InferResponseJson } from './v2-types.js';
+
+const decoder = new TextDecoder('utf-8');
+
+/**
+ * A decoded infer response (tritonclient's InferResult): the JSON header plus, for binary outputs,
+ * the slice of the body each one occupies. Accessors convert on demand and fail with
+ * OFS_BAD_RESPONSE when the server sent something inconsistent.
+ */
+export class InferResult {
+  constructor(
+    /** The response JSON as the server sent it. */
+    readonly json: InferResponseJson,
+    private readonly binary: ReadonlyMap<string, Uint8Array>,
+    private readonly url: string,
+  ) {}
+
+  get modelName(): string {
+    return this.json.model_name;
+  }
+
+  get modelVersion(): string | undefined {
+    return this.json.model_version;
+  }
+
+  get id(): string | undefined {
+    return this.json.id;
+  }
+
+  outputNames(): string[] {
+    return this.json.outputs.map((o) => o.name);
+  }
+
+  /** The output's JSON entry; throws when the response has no output of that name. */
+  output(name: string): InferOutputJson {
+    const out = this.json.outputs.find((o) => o.name === name);
+    if (!out) throw this.bad(`no output named '${name}' (got ${this.outputNames().join(', ') || 'none'})`);
+    return out;
+  }
+
+  /** The output as a Tensor: little-endian bytes, BYTES in length-prefixed form, whatever way it came. */
+  asTensor(name: string): Tensor {
+    const out = this.output(name);
+    let info;
+    try {
+      info = dtypeOrThrow(out.datatype);
+    } catch (e) {
+      throw this.bad(`output '${name}': ${(e as Error).message}`);
+    }
+    let data = this.binary.get(name);
+    if (!data) {
+      if (!Array.isArray(out.data)) throw this.bad(`output '${name}' has neither binary data nor a data array`);
+      try {
+        data = jsonValuesToBytes(out.datatype, out.data);
+      } catch (e) {
+        throw this.bad(`output '${name}': ${(e as Error).message}`);
+      }
+    }
+    if (info.itemSize > 0) {
+      const expected = out.shape.reduce((n, d) => n * d, 1) * info.itemSize;
+      if (data.byteLength !== expected) {
+        throw this.bad(`output '${name}' has ${data.byteLength} bytes but shape [${out.shape.join(',')}] of ${out.datatype} needs ${expected}`);
+      }
+    }
+    return { name, datatype: info.wire as WireDatatype, shape: [...out.shape], data };
+  }
+
+  /** A numeric output as float32 values (converted from other numeric types). */
+  asFloat32(name: string): Float32Array {
+    const t = this.asTensor(name);
+    try {
+      return bytesToFloat32(t.datatype, t.data);
+    } catch (e) {
+      throw this.bad(`output '${name}': ${(e as Error).message}`);
+    }
+  }
+
+  /** A BYTES output (e.g. classification results) decoded as UTF-8 strings, row-major. */
+  asStrings(name: string): string[] {
+    const out = this.output(name);
+    if (out.datatype !== 'BYTES') throw this.bad(`output '${name}' is ${out.datatype}, not BYTES`);
+    const binary = this.binary.get(name);
+    if (!binary) {
+      if (!Array.isArray(out.data)) throw this.bad(`output '${name}' has neither binary data nor a data array`);
+      return (out.data as unknown[]).flat(Infinity).map((v) => String(v));
+    }
+    try {
+      return deserializeStrings(binary);
+    } catch (e) {
+      throw this.bad(`output '${name}': ${(e as Error).message}`);
+    }
+  }
+
+  private bad(what: string) {
+    return ofsError('OFS_BAD_RESPONSE', this.url, what);
+  }
+}
+
+/**
+ * Splits a response body: with `headerLength` (the Inference-Header-Content-Length response header) the
+ * JSON is the first `headerLength` bytes and each output carrying `binary_data_size` owns the next that
+ * many bytes, in the order of `outputs`; without it the body is all JSON.
+ */
+export function decodeInferResponse(body: Uint8Array, headerLength: number | undefined, url: string): InferResult {
+  const bad = (what: string) => ofsError('OFS_BAD_RESPONSE', url, what);
+  const jsonEnd = headerLength ?? body.byteLength;
+  if (!Number.isInteger(jsonEnd) || jsonEnd < 0 || jsonEnd > body.byteLength) {
+    throw bad(`Inference-Header-Content-Length ${headerLength} does not fit a ${body.byteLength}-byte body`);
+  }
+  let json: InferResponseJson;
+  try {
+    json = JSON.parse(decoder.decode(body.subarray(0, jsonEnd))) as InferResponseJson;
+  } catch (e) {
+    throw bad(`the response JSON does not parse: ${(e as Error).message}`);
+  }
+  if (typeof json !== 'object' || json === null || !Array.isArray(json.outputs)) {
+    throw bad('the response JSON has no outputs array');
+  }
+  const binary = new Map<string, Uint8Array>();
+  let offset = jsonEnd;
+  for (const out of json.outputs) {
+    const size = out.parameters?.binary_data_size;
+    if (size === undefined) continue;
+    if (typeof size !== 'number' || !Number.isInteger(size) || size < 0) {
+      throw bad(`output '${out.name}' has binary_data_size ${String(size)}`);
+    }
+    if (headerLength === undefined) throw bad(`output '${out.name}' is binary but the response has no Inference-Header-Content-Length`);
+    if (offset + size > body.byteLength) {
+      throw bad(`output '${out.name}' claims ${size} bytes at offset ${offset} but the body has ${body.byteLength}`);
+    }
+    binary.set(out.name, body.subarray(offset, offset + size));
+    offset += size;
+  }
+  return new InferResult(json, binary, url);
+}

@@ -1,0 +1,294 @@
+import { isOfsError, ofsError } from '../errors.js';
+import { elementCount, type WireDatatype } from '../core/tensor/dtype.js';
+import { InferenceServerClient } from '../client/http-client.js';
+import { maxBatchSizeOf, modelConfigOrUndefined } from '../client/model-info.js';
+import type { InferInput } from '../client/infer-input.js';
+import { summarizeLatencies, throughput, type LatencySummary } from '../client/latency-stats.js';
+import { runClosedLoop } from '../client/load-generator.js';
+import { randomTensorData, seededRandom } from '../client/seeded-random.js';
+import type { ModelMetadata, ModelStatisticsJson } from '../client/v2-types.js';
+
+/** perf_analyzer's flags, under their long names. */
+export interface PerfOptions {
+  /** -m */
+  readonly model: string;
+  readonly version?: string;
+  /** -u, default localhost:8000 */
+  readonly url?: string;
+  /** -i: only 'http' for now */
+  readonly protocol?: string;
+  /** -b, default 1 */
+  readonly batchSize?: number;
+  /** --concurrency-range start[:end[:step]], default "1" */
+  readonly concurrencyRange?: string;
+  /** --request-count: requests per concurrency level; overrides the measurement interval. */
+  readonly requestCount?: number;
+  /** --measurement-interval in ms, default 5000 */
+  readonly measurementIntervalMs?: number;
+  /** Seed of the random input data (default 0). */
+  readonly seed?: number;
+  /** --shape NAME:d1,d2,…: concrete dims (without batch) for inputs with variable dims. */
+  readonly shapes?: Readonly<Record<string, readonly number[]>>;
+  readonly timeoutMs?: number;
+}
+
+export interface ConcurrencyRange {
+  readonly start: number;
+  readonly end: number;
+  readonly step: number;
+}
+
+/** Server-side averages per successful request over one level, from the statistics extension. */
+export interface ServerSideStats {
+  readonly inferenceCount: number;
+  readonly executionCount: number;
+  readonly successCount: number;
+  readonly avgRequestUs: number;
+  readonly avgOverheadUs: number;
+  readonly avgQueueUs: number;
+  readonly avgComputeInputUs: number;
+  readonly avgComputeInferUs: number;
+  readonly avgComputeOutputUs: number;
+}
+
+export interface PerfLevel {
+  readonly concurrency: number;
+  /** Requests completed in the window. */
+  readonly requestCount: number;
+  readonly elapsedMs: number;
+  /** Inferences per second (requests × batch size / s). */
+  readonly throughput: number;
+  readonly latencyUs: LatencySummary;
+  readonly server?: ServerSideStats;
+}
+
+export interface PerfResult {
+  readonly url: string;
+  readonly model: string;
+  readonly version?: string;
+  readonly protocol: 'http';
+  readonly batchSize: number;
+  readonly measurement: { readonly mode: 'count'; readonly requestCount: number } | { readonly mode: 'time'; readonly intervalMs: number };
+  readonly concurrency: ConcurrencyRange;
+  readonly levels: PerfLevel[];
+}
+
+export const DEFAULT_MEASUREMENT_INTERVAL_MS = 5000;
+
+/**
+ * Measures a model like perf_analyzer's concurrency mode over HTTP: for each concurrency level, that
+ * many closed-loop clients send the same seeded random batch; client latencies and throughput are
+ * measured here, server-side queue/compute averages come from the statistics extension when the server
+ * lists it. One unmeasured request first checks that the model answers at all.
+ */
+export async function perf(opts: PerfOptions): Promise<PerfResult> {
+  const protocol = (opts.protocol ?? 'http').toLowerCase();
+  if (protocol === 'grpc') {
+    throw ofsError('OFS_BAD_ARGUMENT', 'perf speaks HTTP only for now: -i grpc is not supported yet, use -i http');
+  }
+  if (protocol !== 'http') throw ofsError('OFS_BAD_ARGUMENT', `unknown protocol '${opts.protocol}' (use -i http)`);
+  const batchSize = opts.batchSize ?? 1;
+  positiveInteger(batchSize, '-b/--batch-size');
+  const range = parseConcurrencyRange(opts.concurrencyRange ?? '1');
+  if (opts.requestCount !== undefined) positiveInteger(opts.requestCount, '--request-count');
+  const intervalMs = opts.measurementIntervalMs ?? DEFAULT_MEASUREMENT_INTERVAL_MS;
+  positiveInteger(intervalMs, '--measurement-interval');
+
+  const client = new InferenceServerClient({ url: opts.url ?? 'localhost:8000', timeoutMs: opts.timeoutMs });
+  const serverMeta = await client.getServerMetadata();
+  const hasStats = serverMeta.extensions?.includes('statistics') ?? false;
+  const metadata = await client.getModelMetadata(opts.model, opts.version);
+  const config = await modelConfigOrUndefined(client, opts.model, opts.version);
+  const maxBatch = maxBatchSizeOf(metadata, config);
+  const inputs = buildPerfInputs(metadata, maxBatch, batchSize, opts.shapes ?? {}, opts.seed ?? 0);
+
+  const send = () => client.infer(opts.model, inputs, { version: opts.version });
+  await send();
+
+  const snapshot = async () => {
+    if (!hasStats) return undefined;
+    try {
+      return (await client.getInferenceStatistics(opts.model, opts.version)).model_stats;
+    } catch (e) {
+      if (isOfsError(e) && e.code === 'OFS_SERVER_ERROR') return undefined;
+      throw e;
+    }
+  };
+
+  const levels: PerfLevel[] = [];
+  for (let c = range.start; c <= range.end; c += range.step) {
+    const before = await snapshot();
+    const m = await runClosedLoop(send, {
+      concurrency: c,
+      ...(opts.requestCount !== undefined ? { requestCount: opts.requestCount } : { durationMs: intervalMs }),
+    });
+    const after = await snapshot();
+    levels.push({
+      concurrency: c,
+      requestCount: m.latenciesUs.length,
+      elapsedMs: m.elapsedMs,
+      throughput: throughput(m.latenciesUs.length, batchSize, m.elapsedMs),
+      latencyUs: summarizeLatencies(m.latenciesUs),
+      server: before && after ? serverStatsDelta(before, after) : undefined,
+    });
+  }
+
+  return {
+    url: client.url,
+    model: opts.model,
+    version: opts.version,
+    protocol: 'http',
+    batchSize,
+    measurement: opts.requestCount !== undefined ? { mode: 'count', requestCount: opts.requestCount } : { mode: 'time', intervalMs },
+    concurrency: range,
+    levels,
+  };
+}
+
+function positiveInteger(value: number, flag: string): void {
+  if (!Number.isInteger(value) || value < 1) throw ofsError('OFS_BAD_ARGUMENT', `${flag} must be a positive integer, got ${value}`);
+}
+
+/** "4" → 4:4:1, "1:8" → 1:8:1, "1:8:2" → 1, 3, 5, 7. */
+export function parseConcurrencyRange(text: string): ConcurrencyRange {
+  const parts = text.split(':');
+  const bad = () =>
+    ofsError('OFS_BAD_ARGUMENT', `--concurrency-range '${text}' must be start[:end[:step]] with positive integers and end >= start`);
+  if (parts.length > 3 || parts.some((p) => !/^\d+$/.test(p.trim()))) throw bad();
+  const [start, end = start, step = 1] = parts.map((p) => Number(p));
+  if (start < 1 || end < start || step < 1) throw bad();
+  return { start, end, step };
+}
+
+/**
+ * One seeded random request: every model input at its declared dims, with the batch dim prepended
+ * when the model batches. perf_analyzer's rules: -b > 1 needs a batching model, and variable dims
+ * need --shape.
+ */
+export function buildPerfInputs(
+  metadata: ModelMetadata,
+  maxBatchSize: number,
+  batchSize: number,
+  shapes: Readonly<Record<string, readonly number[]>>,
+  seed: number,
+): InferInput[] {
+  if (maxBatchSize === 0 && batchSize > 1) {
+    throw ofsError('OFS_BAD_ARGUMENT', `can not specify batch size > 1 as the model '${metadata.name}' does not support batching`);
+  }
+  if (maxBatchSize > 0 && batchSize > maxBatchSize) {
+    throw ofsError('OFS_BAD_ARGUMENT', `batch size ${batchSize} is larger than max_batch_size ${maxBatchSize} of '${metadata.name}'`);
+  }
+  const random = seededRandom(seed);
+  return metadata.inputs.map((input) => {
+    const declared = maxBatchSize > 0 ? input.shape.slice(1) : [...input.shape];
+    const given = shapes[input.name];
+    const dims = declared.map((d, i) => (d >= 0 ? d : given?.[i] ?? -1));
+    if (given && given.length !== declared.length) {
+      throw ofsError('OFS_BAD_ARGUMENT', `--shape ${input.name} has ${given.length} dims but the input has ${declared.length}`);
+    }
+    if (dims.some((d) => d < 0)) {
+      throw ofsError(
+        'OFS_BAD_ARGUMENT',
+        `input '${input.name}' has variable dims [${declared.join(',')}]; pass --shape ${input.name}:${declared.map((d) => (d < 0 ? 'N' : d)).join(',')}`,
+      );
+    }
+    const shape = maxBatchSize > 0 ? [batchSize, ...dims] : dims;
+    let data: Uint8Array;
+    try {
+      data = randomTensorData(input.datatype, elementCount(shape), random);
+    } catch (e) {
+      throw ofsError('OFS_BAD_ARGUMENT', `input '${input.name}': ${(e as Error).message}`);
+    }
+    return { name: input.name, datatype: input.datatype as WireDatatype, shape, data };
+  });
+}
+
+/**
+ * Server-side averages between two statistics snapshots (summed over the versions listed), per
+ * successful request as perf_analyzer reports them; overhead is what the request spent outside the
+ * queue and the three compute phases.
+ */
+export function serverStatsDelta(before: readonly ModelStatisticsJson[], after: readonly ModelStatisticsJson[]): ServerSideStats {
+  const sum = (stats: readonly ModelStatisticsJson[]) => {
+    const total = { inference: 0, execution: 0, success: 0, successNs: 0, queueNs: 0, inputNs: 0, inferNs: 0, outputNs: 0 };
+    for (const s of stats) {
+      const i = s.inference_stats;
+      total.inference += s.inference_count;
+      total.execution += s.execution_count;
+      total.success += i.success.count;
+      total.successNs += i.success.ns;
+      total.queueNs += i.queue.ns;
+      total.inputNs += i.compute_input.ns;
+      total.inferNs += i.compute_infer.ns;
+      total.outputNs += i.compute_output.ns;
+    }
+    return total;
+  };
+  const a = sum(before);
+  const b = sum(after);
+  const success = b.success - a.success;
+  const avgUs = (ns: number) => (success > 0 ? Math.round(ns / success / 1000) : 0);
+  const request = avgUs(b.successNs - a.successNs);
+  const queue = avgUs(b.queueNs - a.queueNs);
+  const input = avgUs(b.inputNs - a.inputNs);
+  const infer = avgUs(b.inferNs - a.inferNs);
+  const output = avgUs(b.outputNs - a.outputNs);
+  return {
+    inferenceCount: b.inference - a.inference,
+    executionCount: b.execution - a.execution,
+    successCount: success,
+    avgRequestUs: request,
+    avgOverheadUs: Math.max(0, request - queue - input - infer - output),
+    avgQueueUs: queue,
+    avgComputeInputUs: input,
+    avgComputeInferUs: infer,
+    avgComputeOutputUs: output,
+  };
+}
+
+/** perf_analyzer's report: settings, a block per concurrency level, then the one-line summaries. */
+export function formatPerfReport(result: PerfResult): string {
+  const { start, end, step } = result.concurrency;
+  const lines = [
+    '*** Measurement Settings ***',
+    `  Batch size: ${result.batchSize}`,
+    `  Service Kind: ${result.protocol.toUpperCase()}`,
+    result.measurement.mode === 'count'
+      ? `  Request count: ${result.measurement.requestCount} requests per concurrency level`
+      : `  Measurement window: ${result.measurement.intervalMs} msec`,
+    `  Concurrency range: ${start}:${end}:${step}`,
+    '  Using synchronous calls for inference',
+    '',
+  ];
+  for (const level of result.levels) {
+    const l = level.latencyUs;
+    lines.push(
+      `Request concurrency: ${level.concurrency}`,
+      '  Client: ',
+      `    Request count: ${level.requestCount}`,
+      `    Throughput: ${level.throughput.toFixed(2)} infer/sec`,
+      `    p50 latency: ${l.p50} usec`,
+      `    p90 latency: ${l.p90} usec`,
+      `    p95 latency: ${l.p95} usec`,
+      `    p99 latency: ${l.p99} usec`,
+      `    Avg latency: ${l.avg} usec (standard deviation ${l.std} usec)`,
+    );
+    const s = level.server;
+    if (s) {
+      lines.push(
+        '  Server: ',
+        `    Inference count: ${s.inferenceCount}`,
+        `    Execution count: ${s.executionCount}`,
+        `    Successful request count: ${s.successCount}`,
+        `    Avg request latency: ${s.avgRequestUs} usec (overhead ${s.avgOverheadUs} usec + queue ${s.avgQueueUs} usec + ` +
+          `compute input ${s.avgComputeInputUs} usec + compute infer ${s.avgComputeInferUs} usec + compute output ${s.avgComputeOutputUs} usec)`,
+      );
+    }
+    lines.push('');
+  }
+  lines.push('Inferences/Second vs. Client Average Batch Latency');
+  for (const level of result.levels) {
+    lines.push(`Concurrency: ${level.concurrency}, throughput: ${level.throughput.toFixed(2)} infer/sec, latency ${level.latencyUs.avg} usec`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,67 @@
+import { stat } from 'node:fs/promises';
+import sharp from 'sharp';
+import { ofsError } from '../errors.js';
+import { rgbToTensor, type ImageLayout, type Normalization } from './pixels.js';
+
+export interface PreprocessOptions {
+  readonly width: number;
+  readonly height: number;
+  /** Only RGB is supported; alpha is dropped and greyscale expanded. */
+  readonly channels?: 3;
+  readonly layout: ImageLayout;
+  /**
+   * 'unit': RGB ÷ 255 (the OneFlow-Serving / Triton example client's preprocessing);
+   * 'imagenet': then (x − mean) / std with torchvision's ImageNet statistics.
+   */
+  readonly scale: Normalization;
+}
+
+/**
+ * Decodes an image file (or encoded bytes) and turns it into one float32 model input of
+ * channels × height × width in `layout`. Like the reference client it resizes to exactly width × height
+ * ignoring aspect ratio, and drops alpha without compositing (PIL's convert('RGB') does the same).
+ * Anything sharp cannot decode becomes OFS_IMAGE_UNREADABLE naming the file.
+ */
+export async function loadImageTensor(source: string | Uint8Array, options: PreprocessOptions): Promise<Float32Array> {
+  const label = typeof source === 'string' ? source : '<buffer>';
+  if (options.channels !== undefined && options.channels !== 3) {
+    throw ofsError('OFS_BAD_ARGUMENT', `images are read as 3-channel RGB, not ${options.channels} channels`);
+  }
+  if (!(options.width > 0 && options.height > 0)) {
+    throw ofsError('OFS_BAD_ARGUMENT', `image size must be positive, got ${options.width}x${options.height}`);
+  }
+  if (typeof source === 'string') await checkFile(source);
+  else if (source.byteLength === 0) throw ofsError('OFS_IMAGE_UNREADABLE', label, 'the data is empty');
+
+  let rgb: Uint8Array;
+  try {
+    const { data, info } = await sharp(source)
+      .removeAlpha()
+      .toColorspace('srgb')
+      .resize(options.width, options.height, { fit: 'fill' })
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels instead of RGB`);
+    rgb = data;
+  } catch (e) {
+    throw ofsError('OFS_IMAGE_UNREADABLE', label, firstLine(e));
+  }
+  return rgbToTensor(rgb, options.width, options.height, options.layout, options.scale);
+}
+
+async function checkFile(path: string): Promise<void> {
+  let info;
+  try {
+    info = await stat(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw ofsError('OFS_IMAGE_UNREADABLE', path, code === 'ENOENT' ? 'no such file' : firstLine(e));
+  }
+  if (info.isDirectory()) throw ofsError('OFS_IMAGE_UNREADABLE', path, 'it is a directory');
+  if (info.size === 0) throw ofsError('OFS_IMAGE_UNREADABLE', path, 'the file is empty');
+}
+
+function firstLine(e: unknown): string {
+  const message = e instanceof Error ? e.message : String(e);
+  return message.split('\n')[0].trim() || 'unknown decoding error';
+}
