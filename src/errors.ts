@@ -96,6 +96,21 @@ export const ERRORS = {
       `${path} is a pickled runtime_state_dict (OneFlow-Serving's Python backend format), not a graph saved with flow.save(graph, dir)`,
     're-save it from Python: build the nn.Graph, run it once, then flow.save(graph, "1/model")',
   ),
+  OFS_ONEFLOW_STATE_DICT: def(
+    'UNSUPPORTED',
+    (path: string) => `${path} holds tensors saved with flow.save(state_dict): weights without a graph`,
+    'wrap the module in an nn.Graph, run it once, then flow.save(graph, "1/model") to write model.mlir with the weights',
+  ),
+  OFS_ONEFLOW_MODEL_MISSING: def(
+    'NOT_FOUND',
+    (dir: string) => `cannot find the model folder ${dir}`,
+    'a oneflow model version folder must hold model/ as written by flow.save(graph, "<version>/model"): model.mlir plus one folder per variable',
+  ),
+  OFS_ONEFLOW_MLIR_MISSING: def(
+    'INVALID_ARG',
+    (dir: string) => `${dir} has no model.mlir, so it holds no graph to run`,
+    'save the compiled nn.Graph with flow.save(graph, "<version>/model") after running it once',
+  ),
   OFS_GRAPH_INVALID: def('INVALID_ARG', (what: string) => `invalid graph: ${what}`, 'check the model file'),
 
   // ── inference (wording follows Triton where clients depend on it) ─────────────────────────────────
@@ -142,8 +157,36 @@ export const ERRORS = {
     (limit: number) => `request body is larger than the server limit of ${limit} bytes`,
     'send smaller batches, or start the server with a larger --http-max-body',
   ),
+  OFS_INFER_OUTPUT: def('INVALID_ARG', (what: string) => what, 'request outputs listed by GET /v2/models/{model}'),
+  OFS_INFER_HEADER_LENGTH: def(
+    'INVALID_ARG',
+    (got: string, contentLength: number) =>
+      `inference header size should be in range (0, ${contentLength}), got: ${got}`,
+    'Inference-Header-Content-Length must be the byte length of the JSON part of the body',
+  ),
+  OFS_CLASSIFICATION_TOO_LARGE: def(
+    'INVALID_ARG',
+    () => 'classification output tensor too large',
+    'request classification on outputs of at most 1,000,000 elements',
+  ),
+  OFS_PROTOCOL_UNSUPPORTED: def(
+    'UNSUPPORTED',
+    (what: string) => what,
+    'ofserve implements the extensions listed by GET /v2; send the request without that feature',
+  ),
   OFS_BACKEND_FAILED: def('INTERNAL', (what: string) => `inference failed: ${what}`, 'check the server log'),
+  OFS_SESSION_CREATE_FAILED: def(
+    'INVALID_ARG',
+    (model: string, version: string, backend: string, why: string) =>
+      `backend '${backend}' cannot load model '${model}' version ${version}: ${why}`,
+    'check that the model opens in onnxruntime (default-domain ops, opset 7 to 21), or re-export it',
+  ),
   OFS_SERVER_SHUTTING_DOWN: def('UNAVAILABLE', () => 'server is shutting down', 'retry against a running server'),
+  OFS_MODEL_LOAD_FAILED: def(
+    'INVALID_ARG',
+    (model: string, why: string) => `failed to load '${model}': ${why}`,
+    'run `ofserve validate` on the model store for every problem with its fix',
+  ),
   OFS_NOT_ALLOWED: def('UNAVAILABLE', (what: string) => what, 'start the server with --model-control-mode explicit'),
 
   // ── backends ───────────────────────────────────────────────────────────────────────────────────────
@@ -165,6 +208,16 @@ export const ERRORS = {
     'start it with `ofserve serve --model-store DIR`, or pass --url',
   ),
   OFS_SERVER_ERROR: def('INTERNAL', (status: number, message: string) => `server answered ${status}: ${message}`),
+  OFS_BAD_RESPONSE: def(
+    'INTERNAL',
+    (url: string, what: string) => `unexpected response from ${url}: ${what}`,
+    'check that --url points at a KServe v2 (Triton-compatible) HTTP endpoint',
+  ),
+  OFS_NOT_IMAGE_MODEL: def(
+    'INVALID_ARG',
+    (model: string, what: string) => `model '${model}' does not take an image: ${what}`,
+    'classify needs one FP32 input shaped [3,H,W] (NCHW) or [H,W,3] (NHWC); use --model to pick another',
+  ),
   OFS_IMAGE_UNREADABLE: def(
     'INVALID_ARG',
     (path: string, why: string) => `cannot read image ${path}: ${why}`,

@@ -1,0 +1,23 @@
+import type { Tensor } from '../../core/tensor/tensor.js';
+
+/**
+ * Messages between an OrtSession (main thread) and its worker. Tensors travel in their wire form
+ * (little-endian bytes + shape); each side transfers the ArrayBuffers it created, never a caller's.
+ */
+
+/** `workerData` of the worker: the model and how many threads its session may use. */
+export interface WorkerConfig {
+  readonly model: Uint8Array;
+  readonly intraOpThreads: number;
+}
+
+export type ToWorker =
+  | { readonly type: 'run'; readonly id: number; readonly inputs: readonly Tensor[]; readonly outputNames?: readonly string[] }
+  /** Release the ORT session (its native memory is not reclaimed by terminate()) and exit. */
+  | { readonly type: 'close' };
+
+export type FromWorker =
+  | { readonly type: 'ready' }
+  | { readonly type: 'load-failed'; readonly message: string }
+  | { readonly type: 'result'; readonly id: number; readonly outputs: readonly Tensor[] }
+  | { readonly type: 'run-failed'; readonly id: number; readonly message: string };
