@@ -1,0 +1,207 @@
+import type { ModelConfig, ModelInput, ModelOutput } from '../config/model-config.js';
+import {
+  BACKEND_ONEFLOW,
+  BACKEND_ONNXRUNTIME,
+  ONEFLOW_INPUT_PATTERN,
+  ONEFLOW_OUTPUT_PATTERN,
+  PLATFORM_ONNX,
+} from '../config/constants.js';
+import { dtypeFromConfig } from '../tensor/dtype.js';
+import type { Problem } from '../problem.js';
+import { ERRORS } from '../../errors.js';
+
+/**
+ * Rules on config.pbtxt alone (no files, no model): each takes the parsed config and returns every
+ * problem it sees. The I/O that gathers configs lives in validate.ts.
+ */
+
+export interface RuleContext {
+  /** The model folder name. */
+  readonly model: string;
+  /** config.pbtxt as shown to the user. */
+  readonly file: string;
+}
+
+const error = (ctx: RuleContext, field: string, message: string, fix: string): Problem => ({
+  severity: 'error',
+  file: ctx.file,
+  field,
+  message,
+  fix,
+});
+
+export function checkModelName(config: ModelConfig, ctx: RuleContext): Problem[] {
+  if (config.name === undefined || config.name === '' || config.name === ctx.model) return [];
+  return [
+    error(
+      ctx,
+      'name',
+      `unexpected directory name '${ctx.model}' for model '${config.name}', directory name must equal model name`,
+      `set name: "${ctx.model}", or rename the folder to ${config.name}`,
+    ),
+  ];
+}
+
+export function checkBackend(config: ModelConfig, ctx: RuleContext): Problem[] {
+  const problems: Problem[] = [];
+  const backend = config.backend ?? '';
+  const platform = config.platform ?? '';
+  if (backend !== '' && backend !== BACKEND_ONEFLOW && backend !== BACKEND_ONNXRUNTIME) {
+    problems.push(error(ctx, 'backend', ERRORS.OFS_BACKEND_UNKNOWN.message(backend), ERRORS.OFS_BACKEND_UNKNOWN.fix ?? ''));
+  }
+  if (platform !== '' && platform !== PLATFORM_ONNX) {
+    problems.push(
+      error(
+        ctx,
+        'platform',
+        `unknown platform '${platform}': ofserve runs platform "${PLATFORM_ONNX}" or backend "${BACKEND_ONEFLOW}"`,
+        `remove platform and set backend: "${BACKEND_ONEFLOW}" or "${BACKEND_ONNXRUNTIME}"`,
+      ),
+    );
+  } else if (platform === PLATFORM_ONNX && backend === BACKEND_ONEFLOW) {
+    problems.push(
+      error(
+        ctx,
+        'platform',
+        `platform "${PLATFORM_ONNX}" contradicts backend "${BACKEND_ONEFLOW}"`,
+        'remove platform (backend decides) or set backend: "onnxruntime"',
+      ),
+    );
+  }
+  return problems;
+}
+
+type Io = { readonly side: 'input' | 'output'; readonly index: number; readonly io: ModelInput | ModelOutput };
+
+function ios(config: ModelConfig): Io[] {
+  return [
+    ...(config.input ?? []).map((io, index) => ({ side: 'input' as const, index, io })),
+    ...(config.output ?? []).map((io, index) => ({ side: 'output' as const, index, io })),
+  ];
+}
+
+/** max_batch_size, and every input/output having a name, a data type and sensible dims. */
+export function checkIoDeclarations(config: ModelConfig, ctx: RuleContext): Problem[] {
+  const problems: Problem[] = [];
+  const mbs = config.max_batch_size ?? 0;
+  if (mbs < 0) {
+    problems.push(error(ctx, 'max_batch_size', `max_batch_size is ${mbs}; it must be 0 (no batching) or more`, 'set max_batch_size: 0, or the largest batch the model takes'));
+  }
+  for (const side of ['input', 'output'] as const) {
+    if ((config[side] ?? []).length === 0) {
+      problems.push(
+        error(ctx, side, `the config declares no ${side}s`, `list the model's ${side}s with name, data_type and dims (\`ofserve init\` writes them from the model)`),
+      );
+    }
+  }
+  const seen = new Set<string>();
+  for (const { side, index, io } of ios(config)) {
+    const at = `${side}[${index}]`;
+    if (!io.name) {
+      problems.push(error(ctx, `${at}.name`, `${side} ${index} has no name`, `give it the name of the model's ${side}`));
+    } else if (seen.has(`${side}:${io.name}`) && config.backend !== BACKEND_ONEFLOW) {
+      problems.push(error(ctx, `${at}.name`, `${side} name '${io.name}' is declared twice`, `declare each ${side} once`));
+    }
+    if (io.name) seen.add(`${side}:${io.name}`);
+    if (!io.data_type || io.data_type === 'TYPE_INVALID' || !dtypeFromConfig(io.data_type)) {
+      problems.push(error(ctx, `${at}.data_type`, `${side} '${io.name ?? index}' has no valid data_type`, 'set data_type, e.g. TYPE_FP32'));
+    }
+    const dims = io.dims ?? [];
+    if (dims.length === 0 && mbs === 0) {
+      problems.push(
+        error(ctx, `${at}.dims`, `${side} '${io.name ?? index}' has no dims`, 'set dims to the tensor shape (without the batch dimension when max_batch_size > 0)'),
+      );
+    }
+    const bad = dims.filter((d) => !Number.isInteger(d) || d < -1 || d === 0);
+    if (bad.length > 0) {
+      problems.push(
+        error(ctx, `${at}.dims`, `${side} '${io.name ?? index}' has dims [${dims.join(', ')}]; each must be a positive size or -1 (any size)`, 'fix the dims to the model shape'),
+      );
+    }
+  }
+  return problems;
+}
+
+/**
+ * The oneflow backend binds config tensors to the graph's by position: INPUT_<i> is the i-th input and
+ * OUTPUT_<i> the i-th output (OneFlow-Serving's rule), so names must follow that pattern with every
+ * index in [0, count) used once.
+ */
+export function checkOneflowIoNames(config: ModelConfig, ctx: RuleContext): Problem[] {
+  if (config.backend !== BACKEND_ONEFLOW) return [];
+  const problems: Problem[] = [];
+  for (const side of ['input', 'output'] as const) {
+    const list = config[side] ?? [];
+    const prefix = side === 'input' ? 'INPUT' : 'OUTPUT';
+    const pattern = side === 'input' ? ONEFLOW_INPUT_PATTERN : ONEFLOW_OUTPUT_PATTERN;
+    const used = new Map<number, number>();
+    list.forEach((io, i) => {
+      const field = `${side}[${i}].name`;
+      const m = io.name ? pattern.exec(io.name) : null;
+      if (!io.name) return; // reported by checkIoDeclarations
+      if (!m || (m[1].length > 1 && m[1].startsWith('0'))) {
+        problems.push(
+          error(
+            ctx,
+            field,
+            `${side} name '${io.name}' does not follow the oneflow backend's rule: ${side}s are named ${prefix}_<i>, i being the position of the model's ${side}`,
+            `rename it ${prefix}_${i}`,
+          ),
+        );
+        return;
+      }
+      const index = Number(m[1]);
+      if (index >= list.length) {
+        problems.push(
+          error(
+            ctx,
+            field,
+            `${io.name} is out of range: the config declares ${list.length} ${side}${list.length === 1 ? '' : 's'}, so ${prefix}_<i> runs from ${prefix}_0 to ${prefix}_${list.length - 1}`,
+            `number the ${side}s ${prefix}_0 … ${prefix}_${list.length - 1} in the order of the model's ${side}s`,
+          ),
+        );
+      }
+      const first = used.get(index);
+      if (first !== undefined) {
+        problems.push(error(ctx, field, `${io.name} is declared twice (${side}[${first}] and ${side}[${i}])`, `give each ${side} its own index`));
+      } else {
+        used.set(index, i);
+      }
+    });
+  }
+  return problems;
+}
+
+/**
+ * instance_group: counts must be positive; KIND_GPU is only a warning when no GPU is present, because
+ * serve falls back to CPU unless --strict.
+ */
+export function checkInstanceGroups(config: ModelConfig, ctx: RuleContext, gpuAvailable?: boolean): Problem[] {
+  const problems: Problem[] = [];
+  (config.instance_group ?? []).forEach((g, i) => {
+    if (g.count !== undefined && g.count < 0) {
+      problems.push(error(ctx, `instance_group[${i}].count`, `count is ${g.count}; it must be at least 1`, 'set count: 1'));
+    }
+    if (g.kind === 'KIND_GPU' && gpuAvailable === false) {
+      problems.push({
+        severity: 'warning',
+        file: ctx.file,
+        field: `instance_group[${i}].kind`,
+        message: 'KIND_GPU is asked for but no usable GPU was found: serve runs the model on CPU (and refuses it with --strict)',
+        fix: 'use kind: KIND_CPU on machines without a GPU',
+      });
+    }
+  });
+  return problems;
+}
+
+/** Every config-only rule. */
+export function checkConfig(config: ModelConfig, ctx: RuleContext, opts: { gpuAvailable?: boolean } = {}): Problem[] {
+  return [
+    ...checkModelName(config, ctx),
+    ...checkBackend(config, ctx),
+    ...checkIoDeclarations(config, ctx),
+    ...checkOneflowIoNames(config, ctx),
+    ...checkInstanceGroups(config, ctx, opts.gpuAvailable),
+  ];
+}

@@ -1,0 +1,324 @@
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import { ofsError, toOfsError } from '../../errors.js';
+import type { BackendRegistry, DeviceKind, ModelSource, Session } from '../backend.js';
+import { normalizeConfig } from '../config/normalize.js';
+import type { ModelConfig } from '../config/model-config.js';
+import type { ValueInfo } from '../graph/ir.js';
+import { loadOneflowModel } from '../graph/oneflow/index.js';
+import { readOnnxModel } from '../graph/onnx-reader.js';
+import type { Logger } from '../log.js';
+import { formatProblem } from '../problem.js';
+import { createScheduler } from '../scheduler/create.js';
+import type { ModelCatalog, ModelIndexEntry, ModelState, ServedModel } from '../served-model.js';
+import { createModelStats } from '../stats/stats.js';
+import { dtypeFromConfig } from '../tensor/dtype.js';
+import { scanModel, type ScannedModel, type ScannedVersion } from './scan.js';
+import { validateModel } from './validate.js';
+
+/**
+ * Loads, serves and unloads the models of one store (after Triton's model_lifecycle): discovery is the
+ * scan, this class owns the READY/UNAVAILABLE/LOADING/UNLOADING state per version, and a reload loads
+ * the new versions fully before the old ones stop, so a poll never leaves a gap in service.
+ */
+
+export type ControlMode = 'none' | 'poll' | 'explicit';
+
+export interface LifecycleOptions {
+  readonly storeDir: string;
+  readonly backends: BackendRegistry;
+  readonly gpu: { readonly available: boolean; readonly reason: string };
+  /** Refuse KIND_GPU groups when no GPU is usable (Triton's behaviour) instead of running them on CPU. */
+  readonly strictGpu: boolean;
+  readonly controlMode: ControlMode;
+  /** Explicit mode: models to load at start ('*' = all). */
+  readonly startupModels?: readonly string[];
+  readonly log: Logger;
+  /** Intra-op threads shared by all instances (default: the machine's cores). */
+  readonly threads?: number;
+}
+
+interface VersionRecord {
+  readonly version: string;
+  state: ModelState;
+  reason?: string;
+  served?: ServedModel;
+  sessions: Session[];
+}
+
+interface ModelRecord {
+  readonly name: string;
+  versions: VersionRecord[];
+  /** Set when the model failed before any version could load (bad config, …). */
+  failure?: string;
+  fingerprint: string;
+}
+
+export interface LoadFailure {
+  readonly model: string;
+  readonly reason: string;
+}
+
+export class ModelLifecycle implements ModelCatalog {
+  readonly #opts: LifecycleOptions;
+  readonly #models = new Map<string, ModelRecord>();
+  #gpuWarned = new Set<string>();
+
+  constructor(opts: LifecycleOptions) {
+    this.#opts = opts;
+  }
+
+  /** Initial load for the control mode; returns the models that failed (the server decides to exit). */
+  async start(): Promise<LoadFailure[]> {
+    const { controlMode, startupModels = [] } = this.#opts;
+    const all = await this.#modelFolders();
+    const names =
+      controlMode === 'explicit' ? (startupModels.includes('*') ? all : startupModels.filter((n) => n !== '*')) : all;
+    const failures: LoadFailure[] = [];
+    for (const name of names) {
+      const failure = await this.#loadModel(name);
+      if (failure) failures.push(failure);
+    }
+    return failures;
+  }
+
+  /** Poll mode: load new and changed models, unload removed ones. */
+  async poll(): Promise<void> {
+    const present = new Set(await this.#modelFolders());
+    for (const name of [...this.#models.keys()]) if (!present.has(name)) await this.#unloadModel(name);
+    for (const name of present) {
+      const known = this.#models.get(name);
+      if (known && known.fingerprint === (await this.#fingerprint(name))) continue;
+      await this.#loadModel(name);
+    }
+  }
+
+  get(name: string, version?: string): ServedModel {
+    const record = this.#models.get(name);
+    if (!record) throw ofsError('OFS_MODEL_UNKNOWN', name);
+    if (version) {
+      const v = record.versions.find((r) => r.version === version);
+      if (!v?.served || v.state !== 'READY') {
+        if (!v) throw ofsError('OFS_MODEL_VERSION_UNKNOWN', name, version);
+        throw ofsError('OFS_MODEL_NOT_READY', name);
+      }
+      return v.served;
+    }
+    const ready = record.versions.filter((v) => v.state === 'READY' && v.served);
+    if (ready.length === 0) throw ofsError('OFS_MODEL_NO_VERSIONS', name);
+    return ready[ready.length - 1].served as ServedModel;
+  }
+
+  readyVersions(name: string): string[] {
+    const record = this.#models.get(name);
+    if (!record) throw ofsError('OFS_MODEL_UNKNOWN', name);
+    return record.versions.filter((v) => v.state === 'READY').map((v) => v.version);
+  }
+
+  index(): ModelIndexEntry[] {
+    const out: ModelIndexEntry[] = [];
+    for (const record of [...this.#models.values()].sort((a, b) => a.name.localeCompare(b.name))) {
+      if (record.versions.length === 0) {
+        out.push({ name: record.name, state: record.failure ? 'UNAVAILABLE' : 'UNKNOWN', ...(record.failure ? { reason: record.failure } : {}) });
+      }
+      for (const v of record.versions) {
+        out.push({ name: record.name, version: v.version, state: v.state, ...(v.reason ? { reason: v.reason } : {}) });
+      }
+    }
+    return out;
+  }
+
+  allReady(): boolean {
+    for (const record of this.#models.values()) {
+      if (record.failure || record.versions.length === 0) return false;
+      if (record.versions.some((v) => v.state !== 'READY')) return false;
+    }
+    return true;
+  }
+
+  async load(name: string): Promise<void> {
+    this.#requireExplicit('load');
+    const failure = await this.#loadModel(name);
+    if (failure) throw ofsError('OFS_MODEL_LOAD_FAILED', name, failure.reason);
+  }
+
+  async unload(name: string): Promise<void> {
+    this.#requireExplicit('unload');
+    if (!this.#models.has(name)) throw ofsError('OFS_MODEL_UNKNOWN', name);
+    await this.#unloadModel(name);
+  }
+
+  /** Drains every scheduler (in-flight requests finish) and disposes every session. */
+  async stop(): Promise<void> {
+    for (const name of [...this.#models.keys()]) await this.#unloadModel(name);
+  }
+
+  #requireExplicit(what: string): void {
+    if (this.#opts.controlMode !== 'explicit') {
+      throw ofsError('OFS_NOT_ALLOWED', `explicit model ${what} is not allowed if polling is enabled`);
+    }
+  }
+
+  async #modelFolders(): Promise<string[]> {
+    let entries;
+    try {
+      entries = await readdir(this.#opts.storeDir, { withFileTypes: true });
+    } catch {
+      throw ofsError('OFS_REPOSITORY_NOT_FOUND', this.#opts.storeDir);
+    }
+    return entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
+  }
+
+  /** Changes when config.pbtxt, a label file or a version folder's payload changes. */
+  async #fingerprint(name: string): Promise<string> {
+    const dir = path.join(this.#opts.storeDir, name);
+    const parts: string[] = [];
+    const walk = async (d: string, depth: number): Promise<void> => {
+      let entries;
+      try {
+        entries = await readdir(d, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+        const p = path.join(d, e.name);
+        const s = await stat(p).catch(() => undefined);
+        if (!s) continue;
+        parts.push(`${path.relative(dir, p)}:${s.size}:${s.mtimeMs}`);
+        // model/ folders hold hundreds of variables; their top-level mtimes are enough to see a re-save
+        if (e.isDirectory() && depth < 2) await walk(p, depth + 1);
+      }
+    };
+    await walk(dir, 0);
+    return parts.join('|');
+  }
+
+  async #loadModel(name: string): Promise<LoadFailure | undefined> {
+    const { log } = this.#opts;
+    const fingerprint = await this.#fingerprint(name);
+    const scanned = await scanModel(this.#opts.storeDir, name).catch((e: unknown) => toOfsError(e));
+    if (scanned instanceof Error) return this.#fail(name, fingerprint, scanned.message);
+    const problems = await validateModel(scanned, { gpuAvailable: this.#opts.gpu.available });
+    for (const p of problems) if (p.severity === 'warning') log.warn(`${name}: ${formatProblem(p)}`);
+    const errors = problems.filter((p) => p.severity === 'error');
+    if (errors.length > 0 || !scanned.config) {
+      for (const p of errors) log.error(`${name}: ${formatProblem(p)}`);
+      return this.#fail(name, fingerprint, errors.map((p) => p.message).join('; ') || 'invalid configuration');
+    }
+    const config = normalizeConfig(scanned.config, { modelName: name, gpuAvailable: this.#opts.gpu.available });
+
+    const loaded: VersionRecord[] = [];
+    let firstFailure: string | undefined;
+    for (const version of scanned.versions.filter((v) => scanned.selectedVersions.includes(v.version))) {
+      const record: VersionRecord = { version: String(version.version), state: 'LOADING', sessions: [] };
+      try {
+        const served = await this.#loadVersion(scanned, version, config, record);
+        record.served = served;
+        record.state = 'READY';
+        log.info(`successfully loaded '${name}' version ${record.version}`);
+      } catch (e) {
+        const err = toOfsError(e);
+        record.state = 'UNAVAILABLE';
+        record.reason = err.message;
+        firstFailure ??= err.message;
+        await Promise.all(record.sessions.map((s) => s.dispose().catch(() => undefined)));
+        record.sessions = [];
+        log.error(`failed to load '${name}' version ${record.version}: ${err.message}`);
+      }
+      loaded.push(record);
+    }
+
+    // Swap in the new versions, then drain the old ones: requests never see a model without a version.
+    const previous = this.#models.get(name);
+    this.#models.set(name, { name, versions: loaded, fingerprint });
+    if (previous) await this.#drain(previous);
+    return firstFailure ? { model: name, reason: firstFailure } : undefined;
+  }
+
+  #fail(name: string, fingerprint: string, reason: string): LoadFailure {
+    const previous = this.#models.get(name);
+    // A broken edit of a serving model keeps the old versions serving (Triton keeps the loaded one too).
+    if (previous && previous.versions.some((v) => v.state === 'READY')) {
+      previous.fingerprint = fingerprint;
+      this.#opts.log.error(`failed to reload '${name}', keeping the loaded versions: ${reason}`);
+    } else {
+      this.#models.set(name, { name, versions: [], failure: reason, fingerprint });
+      this.#opts.log.error(`failed to load '${name}': ${reason}`);
+    }
+    return { model: name, reason };
+  }
+
+  async #loadVersion(scanned: ScannedModel, version: ScannedVersion, config: ModelConfig, record: VersionRecord): Promise<ServedModel> {
+    const payload = version.payload;
+    if (!payload) throw ofsError('OFS_NO_VERSIONS', scanned.name);
+    let source: ModelSource;
+    if (payload.kind === 'onnx') {
+      const bytes = new Uint8Array(await readFile(payload.path));
+      source = { model: scanned.name, version: record.version, graph: readOnnxModel(bytes, payload.file), onnx: bytes };
+    } else {
+      const { graph, warnings } = await loadOneflowModel(payload.path);
+      for (const w of warnings) this.#opts.log.warn(`${scanned.name} version ${record.version}: ${w}`);
+      source = { model: scanned.name, version: record.version, graph };
+    }
+
+    const groups = config.instance_group ?? [];
+    const totalInstances = Math.max(1, groups.reduce((n, g) => n + (g.count ?? 1), 0));
+    const threads = Math.max(1, Math.floor((this.#opts.threads ?? availableParallelism()) / totalInstances));
+    for (const group of groups) {
+      const device = this.#deviceFor(scanned.name, group.kind ?? 'KIND_CPU');
+      const backend = await this.#opts.backends.resolve(device);
+      for (let i = 0; i < (group.count ?? 1); i++) {
+        record.sessions.push(await backend.createSession(source, { device, gpu: group.gpus?.[i % (group.gpus.length || 1)], threads }));
+      }
+    }
+
+    const stats = createModelStats();
+    const labels = new Map<string, readonly string[]>();
+    for (const l of scanned.labels) if (l.labels) labels.set(l.output, l.labels);
+    return {
+      name: scanned.name,
+      version: record.version,
+      config,
+      platform: config.platform || config.backend || '',
+      inputs: (config.input ?? []).map(valueInfo),
+      outputs: (config.output ?? []).map(valueInfo),
+      labels,
+      scheduler: createScheduler(config, record.sessions, stats),
+      stats,
+    };
+  }
+
+  #deviceFor(model: string, kind: string): DeviceKind {
+    if (kind !== 'KIND_GPU') return 'cpu';
+    if (this.#opts.gpu.available) return 'gpu';
+    if (this.#opts.strictGpu) throw ofsError('OFS_NO_GPU', model, this.#opts.gpu.reason);
+    if (!this.#gpuWarned.has(model)) {
+      this.#gpuWarned.add(model);
+      this.#opts.log.warn(
+        `model '${model}' asks for KIND_GPU but no usable GPU was found (${this.#opts.gpu.reason}); running it on CPU. Start with --strict to refuse instead, as Triton does.`,
+      );
+    }
+    return 'cpu';
+  }
+
+  async #unloadModel(name: string): Promise<void> {
+    const record = this.#models.get(name);
+    if (!record) return;
+    this.#models.delete(name);
+    await this.#drain(record);
+    this.#opts.log.info(`successfully unloaded '${name}'`);
+  }
+
+  async #drain(record: ModelRecord): Promise<void> {
+    for (const v of record.versions) {
+      v.state = 'UNLOADING';
+      if (v.served) await v.served.scheduler.stop();
+      await Promise.all(v.sessions.map((s) => s.dispose().catch(() => undefined)));
+    }
+  }
+}
+
+function valueInfo(t: { name?: string; data_type?: string; dims?: number[] }): ValueInfo {
+  return { name: t.name ?? '', dtype: dtypeFromConfig(t.data_type ?? '')?.wire ?? 'FP32', shape: t.dims ?? [] };
+}

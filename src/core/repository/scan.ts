@@ -1,0 +1,233 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { ERRORS, isOfsError, ofsError } from '../../errors.js';
+import { CONFIG_FILENAME } from '../config/constants.js';
+import type { ModelConfig } from '../config/model-config.js';
+import { parsePbtxt } from '../config/pbtxt-parse.js';
+import type { Problem } from '../problem.js';
+import { hasCrlf, readLabels } from './labels.js';
+import { resolveInsideModelDir } from './paths.js';
+import { choosePayload, type EntryType, type ModelPayload } from './payload.js';
+import { parseVersionDirName } from './version-dirs.js';
+import { selectVersions } from './version-policy.js';
+
+/**
+ * Reads a model store the way Triton's repository manager does (one folder per model, config.pbtxt,
+ * numeric version folders, a payload per version, label files) without loading any model. Everything
+ * that is wrong on disk becomes a Problem on the model, so one bad model never hides the others;
+ * only a missing store throws.
+ */
+
+export interface ScannedVersion {
+  readonly version: number;
+  /** Absolute path of the version folder. */
+  readonly dir: string;
+  /** Undefined when the payload is missing (a problem says why) or the backend is unknown. */
+  readonly payload?: ModelPayload;
+}
+
+export interface LabelFile {
+  /** The output whose label_filename names this file. */
+  readonly output: string;
+  readonly outputIndex: number;
+  /** As shown to the user (relative to the store). */
+  readonly file: string;
+  readonly path: string;
+  /** Undefined when the file could not be read (a problem says why). */
+  readonly labels?: readonly string[];
+  readonly crlf: boolean;
+}
+
+export interface ScannedModel {
+  /** The folder name, which is the model name. */
+  readonly name: string;
+  readonly dir: string;
+  /** config.pbtxt as shown to the user. */
+  readonly configFile: string;
+  /** As written (not normalized); undefined when missing or unparseable. */
+  readonly config?: ModelConfig;
+  /** Every numeric version folder, ascending. */
+  readonly versions: readonly ScannedVersion[];
+  /** The versions the version policy serves, ascending. */
+  readonly selectedVersions: readonly number[];
+  readonly labels: readonly LabelFile[];
+  readonly problems: readonly Problem[];
+}
+
+export interface RepositoryScan {
+  readonly storeDir: string;
+  readonly models: readonly ScannedModel[];
+}
+
+/** Display path: relative to the store, with '/' on every platform. */
+const show = (...parts: string[]): string => parts.join('/');
+
+async function entryTypes(dir: string): Promise<Map<string, EntryType>> {
+  const out = new Map<string, EntryType>();
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    let isDir = e.isDirectory();
+    if (e.isSymbolicLink()) isDir = await stat(path.join(dir, e.name)).then((s) => s.isDirectory(), () => false);
+    out.set(e.name, isDir ? 'dir' : 'file');
+  }
+  return out;
+}
+
+function isMissing(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+async function readConfig(dir: string, name: string, file: string, problems: Problem[]): Promise<ModelConfig | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path.join(dir, CONFIG_FILENAME), 'utf8');
+  } catch (e) {
+    if (!isMissing(e)) throw e;
+    problems.push({
+      severity: 'error',
+      file,
+      message: ERRORS.OFS_CONFIG_MISSING.message(name),
+      fix: ERRORS.OFS_CONFIG_MISSING.fix,
+    });
+    return undefined;
+  }
+  try {
+    return parsePbtxt(text, file);
+  } catch (e) {
+    if (!isOfsError(e)) throw e;
+    problems.push({ severity: 'error', file, message: e.message, fix: e.fix });
+    return undefined;
+  }
+}
+
+async function readLabelFiles(dir: string, name: string, config: ModelConfig | undefined, problems: Problem[]): Promise<LabelFile[]> {
+  const files: LabelFile[] = [];
+  const configFile = show(name, CONFIG_FILENAME);
+  const outputs = config?.output ?? [];
+  for (let i = 0; i < outputs.length; i++) {
+    const { name: output, label_filename: filename } = outputs[i];
+    if (!filename || !output) continue;
+    const field = `output[${i}].label_filename`;
+    let labelPath: string;
+    try {
+      labelPath = resolveInsideModelDir(dir, filename);
+    } catch (e) {
+      if (!isOfsError(e)) throw e;
+      problems.push({ severity: 'error', file: configFile, field, message: e.message, fix: e.fix });
+      continue;
+    }
+    const file = show(name, ...path.relative(dir, labelPath).split(path.sep));
+    try {
+      const text = await readFile(labelPath, 'utf8');
+      files.push({ output, outputIndex: i, file, path: labelPath, labels: readLabels(text), crlf: hasCrlf(text) });
+    } catch (e) {
+      if (!isMissing(e) && (e as NodeJS.ErrnoException).code !== 'EISDIR') throw e;
+      problems.push({
+        severity: 'error',
+        file: configFile,
+        field,
+        message: `label file ${file} of output '${output}' not found`,
+        fix: `write ${file} with one label per line (line i names class i), or remove label_filename`,
+      });
+      files.push({ output, outputIndex: i, file, path: labelPath, crlf: false });
+    }
+  }
+  return files;
+}
+
+async function scanVersions(
+  dir: string,
+  name: string,
+  config: ModelConfig | undefined,
+  problems: Problem[],
+): Promise<{ versions: ScannedVersion[]; selected: number[] }> {
+  const found: number[] = [];
+  for (const [entry, type] of [...(await entryTypes(dir))].sort(([a], [b]) => a.localeCompare(b))) {
+    if (type !== 'dir') continue;
+    const parsed = parseVersionDirName(entry);
+    if (parsed.kind === 'version') found.push(parsed.version);
+    else if (parsed.kind === 'ignored') {
+      problems.push({ severity: 'warning', file: show(name, entry), message: parsed.warning, fix: 'version folders are named 1, 2, 3, …' });
+    }
+  }
+  found.sort((a, b) => a - b);
+  if (found.length === 0) {
+    problems.push({
+      severity: 'error',
+      file: show(name),
+      message: `model '${name}' has no version folder: the model goes in a numeric folder such as ${show(name, '1')}/`,
+      fix: ERRORS.OFS_NO_VERSIONS.fix,
+    });
+  }
+  const configFile = show(name, CONFIG_FILENAME);
+  const policy = selectVersions(config?.version_policy, found, { model: name, file: configFile });
+  problems.push(...policy.problems);
+
+  // A config is user input: default_model_filename must not lead out of the version folder.
+  let payloadNameOk = true;
+  if (config?.default_model_filename) {
+    try {
+      resolveInsideModelDir(path.join(dir, '1'), config.default_model_filename);
+    } catch (e) {
+      if (!isOfsError(e)) throw e;
+      problems.push({ severity: 'error', file: configFile, field: 'default_model_filename', message: e.message, fix: e.fix });
+      payloadNameOk = false;
+    }
+  }
+
+  const versions: ScannedVersion[] = [];
+  for (const version of found) {
+    const vdir = path.join(dir, String(version));
+    const label = show(name, String(version));
+    const choice = payloadNameOk ? choosePayload(config, await entryTypes(vdir), label) : undefined;
+    if (!choice) {
+      versions.push({ version, dir: vdir });
+    } else if (!choice.found) {
+      // Versions the policy does not serve are never loaded, so their payload is not the user's problem.
+      if (policy.versions.includes(version)) {
+        problems.push({
+          severity: 'error',
+          file: label,
+          ...(config?.default_model_filename ? { field: 'default_model_filename' } : {}),
+          message: choice.message,
+          fix: choice.fix,
+        });
+      }
+      versions.push({ version, dir: vdir });
+    } else {
+      const payloadPath = path.join(vdir, ...choice.relPath.split('/'));
+      const file = show(label, choice.relPath);
+      versions.push({ version, dir: vdir, payload: { kind: choice.kind, path: payloadPath, file } });
+    }
+  }
+  return { versions, selected: policy.versions };
+}
+
+/** Scans one model folder of the store. */
+export async function scanModel(storeDir: string, name: string): Promise<ScannedModel> {
+  const dir = path.join(storeDir, name);
+  const problems: Problem[] = [];
+  const configFile = show(name, CONFIG_FILENAME);
+  const config = await readConfig(dir, name, configFile, problems);
+  const { versions, selected } = await scanVersions(dir, name, config, problems);
+  const labels = await readLabelFiles(dir, name, config, problems);
+  return { name, dir, configFile, config, versions, selectedVersions: selected, labels, problems };
+}
+
+/**
+ * Scans every model folder of `storeDir` (sorted by name). Folders whose name starts with '.' are left
+ * out: editors and notebooks leave them behind (.ipynb_checkpoints) and they are never models.
+ * Throws OFS_REPOSITORY_NOT_FOUND when the store is not a folder.
+ */
+export async function scanRepository(storeDir: string): Promise<RepositoryScan> {
+  const root = path.resolve(storeDir);
+  const isDir = await stat(root).then((s) => s.isDirectory(), () => false);
+  if (!isDir) throw ofsError('OFS_REPOSITORY_NOT_FOUND', storeDir);
+  const names = [...(await entryTypes(root))]
+    .filter(([n, t]) => t === 'dir' && !n.startsWith('.'))
+    .map(([n]) => n)
+    .sort();
+  const models: ScannedModel[] = [];
+  for (const name of names) models.push(await scanModel(root, name));
+  return { storeDir: root, models };
+}

@@ -1,0 +1,64 @@
+import { isOfsError } from '../../errors.js';
+import type { Problem } from '../problem.js';
+import { checkConfig } from './config-rules.js';
+import { checkAgainstGraph } from './graph-rules.js';
+import { checkLabels, type LabelFileFacts } from './label-rules.js';
+import { readModelIO } from './model-io.js';
+import { scanRepository, type ScannedModel } from './scan.js';
+
+export interface ValidateOptions {
+  /** Whether a usable GPU is present; when false, KIND_GPU instance groups get a warning. */
+  readonly gpuAvailable?: boolean;
+}
+
+export interface ModelReport {
+  readonly name: string;
+  readonly problems: Problem[];
+}
+
+export interface RepositoryReport {
+  readonly models: ModelReport[];
+  /** Problems of the store itself (e.g. it does not exist). */
+  readonly problems: Problem[];
+}
+
+/**
+ * Every problem of every model in the store at once: the scan's (files missing or unreadable), the
+ * config rules, labels against outputs, and config against the real IO of each served version.
+ */
+export async function validateRepository(storeDir: string, opts: ValidateOptions = {}): Promise<RepositoryReport> {
+  let scan;
+  try {
+    scan = await scanRepository(storeDir);
+  } catch (e) {
+    if (!isOfsError(e) || e.code !== 'OFS_REPOSITORY_NOT_FOUND') throw e;
+    return { models: [], problems: [{ severity: 'error', file: storeDir, message: e.message, fix: e.fix }] };
+  }
+  const models: ModelReport[] = [];
+  for (const model of scan.models) models.push({ name: model.name, problems: await validateModel(model, opts) });
+  const problems: Problem[] =
+    scan.models.length === 0
+      ? [{ severity: 'warning', file: storeDir, message: `the model repository ${storeDir} holds no model folder`, fix: 'add one folder per model (`ofserve init` writes one)' }]
+      : [];
+  return { models, problems };
+}
+
+/** The problems of one scanned model (the scan's own first). */
+export async function validateModel(model: ScannedModel, opts: ValidateOptions = {}): Promise<Problem[]> {
+  const problems: Problem[] = [...model.problems];
+  const { config } = model;
+  const ctx = { model: model.name, file: model.configFile };
+  if (config) {
+    problems.push(...checkConfig(config, ctx, opts));
+    const facts = new Map<string, LabelFileFacts>();
+    for (const l of model.labels) if (l.labels) facts.set(l.output, { file: l.file, count: l.labels.length, crlf: l.crlf });
+    problems.push(...checkLabels(config, facts, ctx));
+  }
+  for (const v of model.versions) {
+    if (!v.payload || !model.selectedVersions.includes(v.version)) continue;
+    const io = await readModelIO(v.payload);
+    problems.push(...io.problems);
+    if (io.graph && config) problems.push(...checkAgainstGraph(config, io.graph, { ...ctx, modelFile: v.payload.file }));
+  }
+  return problems;
+}
