@@ -34,9 +34,20 @@ export interface StatsSnapshot {
 
 export type FailureReason = 'REJECTED' | 'CANCELED' | 'BACKEND' | 'OTHER';
 
+/** Phase durations of one backend execution. */
+export interface ComputeDurations {
+  readonly inputNs: number;
+  readonly inferNs: number;
+  readonly outputNs: number;
+}
+
 export interface ModelStats {
-  /** A request finished successfully after `requestNs` end-to-end and `queueNs` waiting. */
-  recordSuccess(requestNs: number, queueNs: number): void;
+  /**
+   * A request finished successfully after `requestNs` end-to-end and `queueNs` waiting. `compute` is the
+   * execution it was part of: inference_stats.compute_* count per request, and every request of a
+   * batch counts the whole batch's durations (Triton's InferenceStatsAggregator::UpdateSuccess).
+   */
+  recordSuccess(requestNs: number, queueNs: number, compute?: ComputeDurations): void;
   recordFailure(requestNs: number, reason: FailureReason): void;
   /** One backend execution of `batchSize` items with its phase durations. */
   recordExecution(batchSize: number, inputNs: number, inferNs: number, outputNs: number): void;

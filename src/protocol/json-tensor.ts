@@ -1,0 +1,148 @@
+import { ofsError } from '../errors.js';
+import { dtypeFromWire, elementCount, type WireDatatype } from '../core/tensor/dtype.js';
+import type { Tensor } from '../core/tensor/tensor.js';
+import { parseBytesElements, serializeBytesElements } from './bytes.js';
+import { bfloat16ToNumber, halfToNumber } from './half.js';
+
+/**
+ * JSON `data` arrays ↔ tensor bytes. Requests may nest `data` or send it flat (row-major either way);
+ * responses are always flat, as Triton writes them.
+ */
+
+const SHAPE_MISMATCH = "Unable to parse 'data': Shape does not match true shape of 'data' field";
+
+function flatten(data: unknown, out: unknown[]): void {
+  if (Array.isArray(data)) for (const d of data) flatten(d, out);
+  else out.push(data);
+}
+
+function badElement(input: string, datatype: string, value: unknown): Error {
+  return ofsError('OFS_INFER_INPUT', `Unable to parse 'data': expected ${datatype} element for input '${input}', got ${JSON.stringify(value)}`);
+}
+
+function asInteger(input: string, datatype: string, value: unknown, unsigned: boolean): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || (unsigned && value < 0)) {
+    throw badElement(input, datatype, value);
+  }
+  return value;
+}
+
+/**
+ * Converts the JSON `data` of input `input` to little-endian row-major bytes (BYTES serialized with
+ * length prefixes). Throws Triton's messages for an element count that does not match `shape`.
+ */
+export function jsonDataToBytes(input: string, datatype: string, shape: readonly number[], data: unknown): Uint8Array {
+  if (datatype === 'FP16' || datatype === 'BF16') {
+    throw ofsError(
+      'OFS_INFER_INPUT',
+      `receiving ${datatype} data via JSON is not supported. Please use the binary data format for input ${input}`,
+    );
+  }
+  const info = dtypeFromWire(datatype);
+  if (!info) throw ofsError('OFS_INFER_INPUT', `invalid datatype for input ${input}`);
+  if (!Array.isArray(data)) throw ofsError('OFS_INFER_INPUT', "Unable to parse 'data'");
+  const flat: unknown[] = [];
+  flatten(data, flat);
+  const count = elementCount(shape);
+  if (flat.length !== count) throw ofsError('OFS_INFER_INPUT', SHAPE_MISMATCH);
+
+  const wire = info.wire;
+  if (wire === 'BYTES') {
+    return serializeBytesElements(
+      flat.map((v) => {
+        if (typeof v !== 'string') throw badElement(input, wire, v);
+        return v;
+      }),
+    );
+  }
+  const out = new Uint8Array(count * info.itemSize);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < count; i++) {
+    const v = flat[i];
+    const at = i * info.itemSize;
+    switch (wire) {
+      case 'BOOL':
+        if (typeof v !== 'boolean') throw badElement(input, wire, v);
+        out[at] = v ? 1 : 0;
+        break;
+      case 'UINT8': view.setUint8(at, asInteger(input, wire, v, true)); break;
+      case 'UINT16': view.setUint16(at, asInteger(input, wire, v, true), true); break;
+      case 'UINT32': view.setUint32(at, asInteger(input, wire, v, true), true); break;
+      case 'UINT64': view.setBigUint64(at, BigInt(asInteger(input, wire, v, true)), true); break;
+      case 'INT8': view.setInt8(at, asInteger(input, wire, v, false)); break;
+      case 'INT16': view.setInt16(at, asInteger(input, wire, v, false), true); break;
+      case 'INT32': view.setInt32(at, asInteger(input, wire, v, false), true); break;
+      case 'INT64': view.setBigInt64(at, BigInt(asInteger(input, wire, v, false)), true); break;
+      case 'FP32':
+        if (typeof v !== 'number') throw badElement(input, wire, v);
+        view.setFloat32(at, v, true);
+        break;
+      case 'FP64':
+        if (typeof v !== 'number') throw badElement(input, wire, v);
+        view.setFloat64(at, v, true);
+        break;
+      default:
+        throw ofsError('OFS_INFER_INPUT', `invalid datatype for input ${input}`);
+    }
+  }
+  return out;
+}
+
+/** A tensor element as JSON would carry it; 64-bit integers stay exact as bigint. */
+export type JsonElement = number | bigint | boolean | string;
+
+const decoder = new TextDecoder();
+
+/** The flat element values of tensor bytes (BYTES decoded as UTF-8 strings). */
+export function tensorToJsonValues(datatype: WireDatatype, data: Uint8Array): JsonElement[] {
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const info = dtypeFromWire(datatype);
+  if (!info) throw ofsError('OFS_INTERNAL', `invalid datatype ${datatype}`);
+  if (datatype === 'BYTES') {
+    const items = parseBytesElements(data);
+    if (!items) throw ofsError('OFS_BACKEND_FAILED', 'malformed BYTES tensor');
+    return items.map((b) => decoder.decode(b));
+  }
+  const n = Math.floor(data.length / info.itemSize);
+  const out: JsonElement[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const at = i * info.itemSize;
+    switch (datatype) {
+      case 'BOOL': out[i] = data[at] !== 0; break;
+      case 'UINT8': out[i] = view.getUint8(at); break;
+      case 'UINT16': out[i] = view.getUint16(at, true); break;
+      case 'UINT32': out[i] = view.getUint32(at, true); break;
+      case 'UINT64': out[i] = view.getBigUint64(at, true); break;
+      case 'INT8': out[i] = view.getInt8(at); break;
+      case 'INT16': out[i] = view.getInt16(at, true); break;
+      case 'INT32': out[i] = view.getInt32(at, true); break;
+      case 'INT64': out[i] = view.getBigInt64(at, true); break;
+      case 'FP16': out[i] = halfToNumber(view.getUint16(at, true)); break;
+      case 'BF16': out[i] = bfloat16ToNumber(view.getUint16(at, true)); break;
+      case 'FP32': out[i] = view.getFloat32(at, true); break;
+      case 'FP64': out[i] = view.getFloat64(at, true); break;
+    }
+  }
+  return out;
+}
+
+function elementText(v: JsonElement): string {
+  if (typeof v === 'bigint') return v.toString();
+  if (typeof v === 'string') return JSON.stringify(v);
+  // JSON has no NaN/Infinity; null becomes NaN again in numpy's float arrays (what tritonclient builds).
+  if (typeof v === 'number' && !Number.isFinite(v)) return 'null';
+  return String(v);
+}
+
+/**
+ * The flat JSON array text of a tensor's data. Written directly (not via JSON.stringify) so INT64 and
+ * UINT64 values beyond 2^53 come out exact, as Triton writes them.
+ */
+export function tensorToJsonText(tensor: Tensor): string {
+  const values = tensorToJsonValues(tensor.datatype, tensor.data);
+  const count = elementCount(tensor.shape);
+  if (values.length !== count) {
+    throw ofsError('OFS_BACKEND_FAILED', `output tensor shape does not match size of output for '${tensor.name}'`);
+  }
+  return `[${values.map(elementText).join(',')}]`;
+}

@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { DynamicBatchScheduler, nextBatch, type QueuedItem } from '../../../../src/core/scheduler/dynamic-batcher.js';
+import { createModelStats } from '../../../../src/core/stats/stats.js';
+import { FakeSession, f32, readF32 } from '../../../fixtures/fake-models.js';
+import type { Tensor } from '../../../../src/core/tensor/tensor.js';
+
+const item = (enqueuedNs: number, batchSize = 1, shapeKey = 'k'): QueuedItem => ({ batchSize, enqueuedNs: BigInt(enqueuedNs), shapeKey });
+const MS = 1_000_000;
+
+describe('nextBatch (fake clock)', () => {
+  const policy = { maxBatchSize: 8, preferredBatchSizes: [4], maxQueueDelayNs: 10 * MS };
+
+  it('waits for the rest of the delay while no preferred size can be formed', () => {
+    expect(nextBatch([item(0), item(1 * MS)], policy, BigInt(3 * MS))).toEqual({ waitNs: 7 * MS });
+  });
+
+  it('takes everything that fits once the oldest request waited the max delay', () => {
+    expect(nextBatch([item(0), item(1 * MS)], policy, BigInt(10 * MS))).toEqual({ take: 2 });
+  });
+
+  it('forms the largest preferred size without waiting', () => {
+    const q = [item(0), item(0), item(0), item(0), item(0), item(0)];
+    expect(nextBatch(q, { ...policy, preferredBatchSizes: [2, 4] }, 0n)).toEqual({ take: 4 });
+    expect(nextBatch(q.slice(0, 3), { ...policy, preferredBatchSizes: [2, 4] }, 0n)).toEqual({ take: 2 });
+  });
+
+  it('counts batch sizes, not requests, towards preferred and max sizes', () => {
+    expect(nextBatch([item(0, 2), item(0, 2)], policy, 0n)).toEqual({ take: 2 });
+    expect(nextBatch([item(0, 5), item(0, 4)], policy, 0n)).toEqual({ take: 1 });
+  });
+
+  it('sends at once when the queue reaches max_batch_size', () => {
+    const q = Array.from({ length: 9 }, () => item(0));
+    expect(nextBatch(q, { ...policy, preferredBatchSizes: [] }, 0n)).toEqual({ take: 8 });
+  });
+
+  it('never batches requests with different non-batch shapes', () => {
+    const q = [item(0, 1, 'a'), item(0, 1, 'b'), item(0, 1, 'a')];
+    expect(nextBatch(q, policy, 0n)).toEqual({ take: 1 });
+  });
+
+  it('takes at once with no delay configured', () => {
+    expect(nextBatch([item(5)], { maxBatchSize: 4, preferredBatchSizes: [], maxQueueDelayNs: 0 }, 5n)).toEqual({ take: 1 });
+  });
+});
+
+describe('DynamicBatchScheduler', () => {
+  const io = [{ name: 'X', dtype: 'FP32' as const, shape: [1] }];
+  const out = [{ name: 'Y', dtype: 'FP32' as const, shape: [1] }];
+  const double = (inputs: readonly Tensor[]): Tensor[] => {
+    const x = inputs[0];
+    return [f32('Y', x.shape, readF32(x).map((v) => v * 2))];
+  };
+  const req = (v: number) => ({ inputs: [f32('X', [1, 1], [v])], batchSize: 1, receivedNs: process.hrtime.bigint() });
+
+  it('batches concurrent requests into one execution and splits the results', async () => {
+    const session = new FakeSession(io, out, double);
+    const stats = createModelStats();
+    const s = new DynamicBatchScheduler({ sessions: [session], stats, maxBatchSize: 4, preferredBatchSizes: [3], maxQueueDelayNs: 200 * MS });
+    const results = await Promise.all([s.enqueue(req(1)), s.enqueue(req(2)), s.enqueue(req(3))]);
+    expect(results.map((r) => readF32(r.outputs[0]))).toEqual([[2], [4], [6]]);
+    expect(session.runs).toHaveLength(1);
+    expect(session.runs[0].inputs[0].shape).toEqual([3, 1]);
+    const snap = stats.snapshot();
+    expect(snap.execution_count).toBe(1);
+    expect(snap.inference_count).toBe(3);
+    expect(snap.success.count).toBe(3);
+    expect(snap.batch_stats.map((b) => b.batch_size)).toEqual([3]);
+    await s.stop();
+  });
+
+  it('dispatches a partial batch after the queue delay', async () => {
+    const session = new FakeSession(io, out, double);
+    const s = new DynamicBatchScheduler({ sessions: [session], stats: createModelStats(), maxBatchSize: 4, preferredBatchSizes: [4], maxQueueDelayNs: 20 * MS });
+    const started = Date.now();
+    const r = await s.enqueue(req(5));
+    expect(readF32(r.outputs[0])).toEqual([10]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(15);
+    expect(session.runs).toHaveLength(1);
+  });
+
+  it('stop() drains queued requests without waiting the delay, then refuses new ones', async () => {
+    const s = new DynamicBatchScheduler({ sessions: [new FakeSession(io, out, double)], stats: createModelStats(), maxBatchSize: 4, preferredBatchSizes: [], maxQueueDelayNs: 10_000 * MS });
+    const p = s.enqueue(req(1));
+    expect(s.inflight()).toBe(1);
+    await s.stop();
+    expect(readF32((await p).outputs[0])).toEqual([2]);
+    expect(s.inflight()).toBe(0);
+    await expect(s.enqueue(req(1))).rejects.toThrow('server is shutting down');
+  });
+});
