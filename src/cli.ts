@@ -195,7 +195,6 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
     .action(async (o) => {
       const { perf, formatPerfReport } = await import('./commands/perf.js');
       const result = await perf({
-        cwd: process.cwd(),
         model: o.model,
         version: o.modelVersion,
         url: o.url,

@@ -81,6 +81,8 @@ export interface DataPlaneOptions {
   readonly catalog: ModelCatalog;
   readonly serverVersion?: string;
   readonly now?: () => bigint;
+  /** Ready only when every model is ready (tritonserver's --strict-readiness, default true). */
+  readonly strictReadiness?: boolean;
 }
 
 const shapeText = (s: readonly number[]): string => `[${s.join(',')}]`;
@@ -253,8 +255,10 @@ export class DataPlane {
   readonly #catalog: ModelCatalog;
   readonly #version: string;
   readonly #now: () => bigint;
+  readonly #strictReadiness: boolean;
 
   constructor(options: DataPlaneOptions) {
+    this.#strictReadiness = options.strictReadiness ?? true;
     this.#catalog = options.catalog;
     this.#version = options.serverVersion ?? DEFAULT_SERVER_VERSION;
     this.#now = options.now ?? (() => process.hrtime.bigint());
@@ -265,7 +269,7 @@ export class DataPlane {
   }
 
   ready(): boolean {
-    return this.#catalog.allReady();
+    return !this.#strictReadiness || this.#catalog.allReady();
   }
 
   serverMetadata(): V2ServerMetadata {
