@@ -1,0 +1,123 @@
+import type { ServerDuplexStream, UntypedServiceImplementation } from '@grpc/grpc-js';
+import { ofsError } from '../../errors.js';
+import type { DataPlane } from '../dataplane.js';
+import {
+  FINAL_RESPONSE,
+  inferRequestFromGrpc,
+  inferResponseToGrpc,
+  modelConfigToGrpc,
+  modelMetadataToGrpc,
+  repositoryIndexToGrpc,
+  serverMetadataToGrpc,
+  statisticsToGrpc,
+  wantsFinalFlag,
+} from './converters.js';
+import type {
+  GrpcHealthCheckRequest,
+  GrpcHealthCheckResponse,
+  GrpcModelInferRequest,
+  GrpcModelInferResponse,
+  GrpcModelRef,
+  GrpcModelStreamInferResponse,
+  GrpcRepositoryIndexRequest,
+  GrpcRepositoryModelRequest,
+} from './messages.js';
+import { grpcStatusOf, unary } from './status.js';
+
+/** The GRPCInferenceService and Health RPCs on top of the DataPlane: convert, delegate, convert back. */
+
+function refuseRepositoryName(name: string | undefined): void {
+  if (name) throw ofsError('OFS_PROTOCOL_UNSUPPORTED', "'repository_name' specification is not supported");
+}
+
+/** One ModelInfer: unknown model first (as Triton, before the body is looked at), then the data plane. */
+async function infer(dataplane: DataPlane, request: GrpcModelInferRequest, finalFlag: boolean): Promise<GrpcModelInferResponse> {
+  const receivedNs = process.hrtime.bigint();
+  dataplane.model(request.model_name ?? '', request.model_version || undefined);
+  const result = await dataplane.infer(inferRequestFromGrpc(request, receivedNs));
+  return inferResponseToGrpc(result, finalFlag ? { [FINAL_RESPONSE]: true } : undefined);
+}
+
+/**
+ * ModelStreamInfer: one response per request, {infer_response} or {error_message}. Requests run as
+ * they arrive (so the dynamic batcher can batch them) while responses are written in request order.
+ */
+function streamInfer(dataplane: DataPlane) {
+  return (call: ServerDuplexStream<GrpcModelInferRequest, GrpcModelStreamInferResponse>): void => {
+    let written: Promise<void> = Promise.resolve();
+    call.on('data', (request: GrpcModelInferRequest) => {
+      const response: Promise<GrpcModelStreamInferResponse> = infer(dataplane, request, wantsFinalFlag(request)).then(
+        (infer_response) => ({ infer_response }),
+        (error: unknown) => ({ error_message: grpcStatusOf(error).details }),
+      );
+      written = written
+        .then(async () => {
+          const message = await response;
+          if (!call.cancelled && !call.writableEnded) call.write(message);
+        })
+        .catch(() => undefined); // a failed write (stream gone) must not stop later ones
+    });
+    call.on('end', () => {
+      void written.then(() => {
+        if (!call.cancelled && !call.writableEnded) call.end();
+      });
+    });
+    // A cancelled or broken stream: pending responses are dropped by the checks above.
+    call.on('error', () => undefined);
+  };
+}
+
+function unimplemented(rpc: string) {
+  return unary(() => {
+    throw ofsError('OFS_PROTOCOL_UNSUPPORTED', `${rpc} is not supported by this server`);
+  });
+}
+
+export function inferenceHandlers(dataplane: DataPlane): UntypedServiceImplementation {
+  return {
+    ServerLive: unary(() => ({ live: dataplane.live() })),
+    ServerReady: unary(() => ({ ready: dataplane.ready() })),
+    ModelReady: unary((r: GrpcModelRef) => ({ ready: dataplane.modelReady(r.name ?? '', r.version || undefined) })),
+    ServerMetadata: unary(() => serverMetadataToGrpc(dataplane.serverMetadata())),
+    ModelMetadata: unary((r: GrpcModelRef) => modelMetadataToGrpc(dataplane.modelMetadata(r.name ?? '', r.version || undefined))),
+    ModelInfer: unary((r: GrpcModelInferRequest) => infer(dataplane, r, false)),
+    ModelStreamInfer: streamInfer(dataplane),
+    ModelConfig: unary((r: GrpcModelRef) => modelConfigToGrpc(dataplane.modelConfig(r.name ?? '', r.version || undefined))),
+    ModelStatistics: unary((r: GrpcModelRef) => statisticsToGrpc(dataplane.statistics(r.name || undefined, r.version || undefined))),
+    RepositoryIndex: unary((r: GrpcRepositoryIndexRequest) => {
+      refuseRepositoryName(r.repository_name);
+      return repositoryIndexToGrpc(dataplane.repositoryIndex(r.ready === true));
+    }),
+    RepositoryModelLoad: unary(async (r: GrpcRepositoryModelRequest) => {
+      refuseRepositoryName(r.repository_name);
+      const overrides = Object.keys(r.parameters ?? {}).filter((k) => k === 'config' || k.startsWith('file:'));
+      if (overrides.length > 0) {
+        throw ofsError('OFS_PROTOCOL_UNSUPPORTED', `load parameters ${overrides.join(', ')} are not supported by this server`);
+      }
+      await dataplane.load(r.model_name ?? '');
+      return {};
+    }),
+    RepositoryModelUnload: unary(async (r: GrpcRepositoryModelRequest) => {
+      refuseRepositoryName(r.repository_name);
+      await dataplane.unload(r.model_name ?? '');
+      return {};
+    }),
+    SystemSharedMemoryStatus: unimplemented('SystemSharedMemoryStatus'),
+    SystemSharedMemoryRegister: unimplemented('SystemSharedMemoryRegister'),
+    SystemSharedMemoryUnregister: unimplemented('SystemSharedMemoryUnregister'),
+    CudaSharedMemoryStatus: unimplemented('CudaSharedMemoryStatus'),
+    CudaSharedMemoryRegister: unimplemented('CudaSharedMemoryRegister'),
+    CudaSharedMemoryUnregister: unimplemented('CudaSharedMemoryUnregister'),
+    TraceSetting: unimplemented('TraceSetting'),
+    LogSettings: unimplemented('LogSettings'),
+  };
+}
+
+/** grpc.health.v1.Health/Check: SERVING while the server is ready (Triton ignores `service`). */
+export function healthHandlers(dataplane: DataPlane): UntypedServiceImplementation {
+  return {
+    Check: unary((_r: GrpcHealthCheckRequest): GrpcHealthCheckResponse => ({
+      status: dataplane.ready() ? 'SERVING' : 'NOT_SERVING',
+    })),
+  };
+}
