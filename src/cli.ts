@@ -102,7 +102,8 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
     .option('--json', 'print the problems as JSON')
     .action(async (o) => {
       const { validate, formatValidateReport } = await import('./commands/validate.js');
-      const result = await validate({ cwd: process.cwd(), modelStore: o.modelRepository ?? o.modelStore });
+      const { probeGpu } = await import('./runtime/native/loader.js');
+      const result = await validate({ cwd: process.cwd(), modelStore: o.modelRepository ?? o.modelStore, gpuAvailable: probeGpu().available });
       if (o.json) printJson(io, result);
       else io.stdout(formatValidateReport(result));
       if (!result.ok) setExit(1);

@@ -199,7 +199,8 @@ export class ModelLifecycle implements ModelCatalog {
     const fingerprint = await this.#fingerprint(name);
     const scanned = await scanModel(this.#opts.storeDir, name).catch((e: unknown) => toOfsError(e));
     if (scanned instanceof Error) return this.#fail(name, fingerprint, scanned.message);
-    const problems = await validateModel(scanned, { gpuAvailable: this.#opts.gpu.available });
+    // No gpuAvailable here: the KIND_GPU fallback is decided (and warned about once) in #deviceFor.
+    const problems = await validateModel(scanned);
     for (const p of problems) if (p.severity === 'warning') log.warn(`${name}: ${formatProblem(p)}`);
     const errors = problems.filter((p) => p.severity === 'error');
     if (errors.length > 0 || !scanned.config) {
