@@ -187,6 +187,11 @@ export const ERRORS = {
     (model: string, why: string) => `failed to load '${model}': ${why}`,
     'run `ofserve validate` on the model store for every problem with its fix',
   ),
+  OFS_WARMUP_FAILED: def(
+    'INVALID_ARG',
+    (sample: string, why: string) => `${sample} failed: ${why}`,
+    'fix the model_warmup entry in config.pbtxt (data_type, dims, batch_size, input_data_file under warmup/)',
+  ),
   OFS_NOT_ALLOWED: def('UNAVAILABLE', (what: string) => what, 'start the server with --model-control-mode explicit'),
 
   // ── backends ───────────────────────────────────────────────────────────────────────────────────────

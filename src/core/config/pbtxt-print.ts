@@ -6,8 +6,9 @@ import { ModelConfigType } from './proto.js';
 /**
  * Prints a ModelConfig as config.pbtxt in the style people write by hand: scalar lists inline
  * (`dims: [ 3, 224, 224 ]`), repeated messages as a bracketed list, maps as repeated key/value
- * blocks, fields in field-number order. Unset fields and singular scalars at their proto3 zero value
- * are left out (parsePbtxt drops those too, so the round trip is lossless).
+ * blocks, fields in field-number order except that a model's identity (name, platform, backend) comes
+ * first, as in every Triton and OneFlow-Serving example. Unset fields and singular scalars at their
+ * proto3 zero value are left out (parsePbtxt drops those too, so the round trip is lossless).
  */
 export function printPbtxt(config: ModelConfig): string {
   const lines: string[] = [];
@@ -21,7 +22,7 @@ function printFields(shape: MessageShape, obj: Record<string, unknown>, indent: 
   for (const key of Object.keys(obj)) {
     if (!shape.slot(key) && obj[key] !== undefined) bad(`${path}.${key}`, `is not a field of ${shape.label}`);
   }
-  for (const slot of shape.slots) {
+  for (const slot of printOrder(shape)) {
     const value = obj[slot.name];
     if (value === undefined || value === null) continue;
     const at = `${path}.${slot.name}`;
@@ -30,6 +31,15 @@ function printFields(shape: MessageShape, obj: Record<string, unknown>, indent: 
     else if (slot.message) printMessage(`${indent}${slot.name} `, slot.message, value, indent, lines, at);
     else if (!isDefaultScalar(slot, value)) lines.push(`${indent}${slot.name}: ${scalar(slot, value, at)}`);
   }
+}
+
+/** backend is field 17 of ModelConfig, but people read a config's identity first. */
+const LEADING_FIELDS = ['name', 'platform', 'backend'];
+
+function printOrder(shape: MessageShape): readonly Slot[] {
+  if (shape !== shapeOf(ModelConfigType)) return shape.slots;
+  const lead = LEADING_FIELDS.map((n) => shape.slot(n)).filter((s): s is Slot => s !== undefined);
+  return [...lead, ...shape.slots.filter((s) => !LEADING_FIELDS.includes(s.name))];
 }
 
 /** `head` is everything before the opening brace: indentation and `name ` (empty for list items). */

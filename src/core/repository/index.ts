@@ -9,4 +9,4 @@ export { readModelIO } from './model-io.js';
 export { checkConfig, checkModelName, checkBackend, checkIoDeclarations, checkOneflowIoNames, checkInstanceGroups, type RuleContext } from './config-rules.js';
 export { checkAgainstGraph, type GraphRuleContext } from './graph-rules.js';
 export { checkLabels, type LabelFileFacts } from './label-rules.js';
-export { validateRepository, validateModel, type ValidateOptions, type ModelReport, type RepositoryReport } from './validate.js';
+export { validateRepository, validateModel, validateModelGraphs, type ValidateOptions, type ModelReport, type RepositoryReport } from './validate.js';

@@ -5,7 +5,7 @@ import { ofsError, toOfsError } from '../../errors.js';
 import type { BackendRegistry, DeviceKind, ModelSource, Session } from '../backend.js';
 import { normalizeConfig } from '../config/normalize.js';
 import type { ModelConfig } from '../config/model-config.js';
-import type { ValueInfo } from '../graph/ir.js';
+import type { Graph, ValueInfo } from '../graph/ir.js';
 import { loadOneflowModel } from '../graph/oneflow/index.js';
 import { readOnnxModel } from '../graph/onnx-reader.js';
 import type { Logger } from '../log.js';
@@ -15,7 +15,8 @@ import type { ModelCatalog, ModelIndexEntry, ModelState, ServedModel } from '../
 import { createModelStats } from '../stats/stats.js';
 import { dtypeFromConfig } from '../tensor/dtype.js';
 import { scanModel, type ScannedModel, type ScannedVersion } from './scan.js';
-import { validateModel } from './validate.js';
+import { validateModelGraphs } from './validate.js';
+import { runWarmup } from './warmup.js';
 
 /**
  * Loads, serves and unloads the models of one store (after Triton's model_lifecycle): discovery is the
@@ -200,7 +201,7 @@ export class ModelLifecycle implements ModelCatalog {
     const scanned = await scanModel(this.#opts.storeDir, name).catch((e: unknown) => toOfsError(e));
     if (scanned instanceof Error) return this.#fail(name, fingerprint, scanned.message);
     // No gpuAvailable here: the KIND_GPU fallback is decided (and warned about once) in #deviceFor.
-    const problems = await validateModel(scanned);
+    const { problems, graphs } = await validateModelGraphs(scanned);
     for (const p of problems) if (p.severity === 'warning') log.warn(`${name}: ${formatProblem(p)}`);
     const errors = problems.filter((p) => p.severity === 'error');
     if (errors.length > 0 || !scanned.config) {
@@ -214,7 +215,7 @@ export class ModelLifecycle implements ModelCatalog {
     for (const version of scanned.versions.filter((v) => scanned.selectedVersions.includes(v.version))) {
       const record: VersionRecord = { version: String(version.version), state: 'LOADING', sessions: [] };
       try {
-        const served = await this.#loadVersion(scanned, version, config, record);
+        const served = await this.#loadVersion(scanned, version, config, record, graphs.get(version.version));
         record.served = served;
         record.state = 'READY';
         log.info(`successfully loaded '${name}' version ${record.version}`);
@@ -250,16 +251,23 @@ export class ModelLifecycle implements ModelCatalog {
     return { model: name, reason };
   }
 
-  async #loadVersion(scanned: ScannedModel, version: ScannedVersion, config: ModelConfig, record: VersionRecord): Promise<ServedModel> {
+  async #loadVersion(
+    scanned: ScannedModel,
+    version: ScannedVersion,
+    config: ModelConfig,
+    record: VersionRecord,
+    validated: Graph | undefined,
+  ): Promise<ServedModel> {
     const payload = version.payload;
     if (!payload) throw ofsError('OFS_NO_VERSIONS', scanned.name);
     let source: ModelSource;
     if (payload.kind === 'onnx') {
+      // ORT takes the original bytes, so the file is read again rather than re-serialized.
       const bytes = new Uint8Array(await readFile(payload.path));
-      source = { model: scanned.name, version: record.version, graph: readOnnxModel(bytes, payload.file), onnx: bytes };
+      source = { model: scanned.name, version: record.version, graph: validated ?? readOnnxModel(bytes, payload.file), onnx: bytes };
     } else {
-      const { graph, warnings } = await loadOneflowModel(payload.path);
-      for (const w of warnings) this.#opts.log.warn(`${scanned.name} version ${record.version}: ${w}`);
+      // Validation already imported the graph with its weights (and reported its warnings).
+      const graph = validated ?? (await loadOneflowModel(payload.path)).graph;
       source = { model: scanned.name, version: record.version, graph };
     }
 
@@ -273,6 +281,9 @@ export class ModelLifecycle implements ModelCatalog {
         record.sessions.push(await backend.createSession(source, { device, gpu: group.gpus?.[i % (group.gpus.length || 1)], threads }));
       }
     }
+
+    await runWarmup(record.sessions, config, scanned.dir);
+    if ((config.model_warmup ?? []).length) this.#opts.log.info(`'${scanned.name}' version ${record.version}: warmup done`);
 
     const stats = createModelStats();
     const labels = new Map<string, readonly string[]>();

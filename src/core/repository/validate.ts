@@ -1,4 +1,5 @@
 import { isOfsError } from '../../errors.js';
+import type { Graph } from '../graph/ir.js';
 import type { Problem } from '../problem.js';
 import { checkConfig } from './config-rules.js';
 import { checkAgainstGraph } from './graph-rules.js';
@@ -45,6 +46,18 @@ export async function validateRepository(storeDir: string, opts: ValidateOptions
 
 /** The problems of one scanned model (the scan's own first). */
 export async function validateModel(model: ScannedModel, opts: ValidateOptions = {}): Promise<Problem[]> {
+  return (await validateModelGraphs(model, opts)).problems;
+}
+
+/**
+ * validateModel, also handing back the graph read for each served version, so a server that loads
+ * the model right after validating it does not read (and, for OneFlow, import) the weights twice.
+ */
+export async function validateModelGraphs(
+  model: ScannedModel,
+  opts: ValidateOptions = {},
+): Promise<{ problems: Problem[]; graphs: ReadonlyMap<number, Graph> }> {
+  const graphs = new Map<number, Graph>();
   const problems: Problem[] = [...model.problems];
   const { config } = model;
   const ctx = { model: model.name, file: model.configFile };
@@ -58,7 +71,8 @@ export async function validateModel(model: ScannedModel, opts: ValidateOptions =
     if (!v.payload || !model.selectedVersions.includes(v.version)) continue;
     const io = await readModelIO(v.payload);
     problems.push(...io.problems);
+    if (io.graph) graphs.set(v.version, io.graph);
     if (io.graph && config) problems.push(...checkAgainstGraph(config, io.graph, { ...ctx, modelFile: v.payload.file }));
   }
-  return problems;
+  return { problems, graphs };
 }

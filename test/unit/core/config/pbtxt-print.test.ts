@@ -42,10 +42,11 @@ runtime: "model.so"
 `;
 
 describe('printPbtxt', () => {
-  it('prints the seed config in field-number order, lists inline and messages in brackets', () => {
+  it('prints the seed config identity first, then field-number order, lists inline and messages in brackets', () => {
     expect(printPbtxt(parsePbtxt(SEED_CONFIG_PBTXT, 'config.pbtxt'))).toBe(
       [
         'name: "resnet50_oneflow"',
+        'backend: "oneflow"',
         'max_batch_size: 1',
         'input [',
         '  {',
@@ -69,7 +70,6 @@ describe('printPbtxt', () => {
         '    kind: KIND_GPU',
         '  }',
         ']',
-        'backend: "oneflow"',
         '',
       ].join('\n'),
     );
