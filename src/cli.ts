@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { isOfsError, type ErrorKind } from './errors.js';
 
@@ -27,6 +28,11 @@ const defaultIo: CliIo = {
   stdout: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
   stderr: (t) => process.stderr.write(t.endsWith('\n') ? t : `${t}\n`),
 };
+
+function packageVersion(): string {
+  const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
+  return pkg.version;
+}
 
 function int(name: string) {
   return (value: string): number => {
@@ -60,7 +66,7 @@ function printJson(io: CliIo, value: unknown): void {
 export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => void = (c) => (process.exitCode = c)): Command {
   const program = new Command('ofserve')
     .description('Serve OneFlow and ONNX image classifiers with a Triton-compatible API, and classify images against them.')
-    .version(process.env.npm_package_version ?? '0.1.0')
+    .version(packageVersion())
     .showHelpAfterError()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   program.exitOverride();
@@ -124,12 +130,12 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
     .addOption(new Option('--model-control-mode <mode>', 'none, poll or explicit').choices(['none', 'poll', 'explicit']).default('none'))
     .option('--load-model <name>', 'with explicit mode: model to load at start (repeatable, * for all)', collect)
     .option('--repository-poll-secs <s>', 'with poll mode: seconds between repository scans', int('--repository-poll-secs'), 15)
-    .option('--exit-on-error [bool]', 'exit if a model fails to load (default true)', bool, true)
-    .option('--strict-readiness [bool]', 'ready only when every model is ready (default true)', bool, true)
+    .option('--exit-on-error [bool]', 'exit if a model fails to load', bool, true)
+    .option('--strict-readiness [bool]', 'ready only when every model is ready', bool, true)
     .option('--log-verbose <level>', 'verbose log level', int('--log-verbose'), 0)
     .option('--http-max-body <bytes>', 'largest request body accepted', int('--http-max-body'), 256 * 1024 * 1024)
     .option('--strict', 'refuse KIND_GPU instance groups when no GPU is usable, as Triton does')
-    .option('--backend <name>', 'force a backend (onnxruntime, native)')
+    .option('--backend <name>', 'force a backend (this build: onnxruntime)')
     .action(async (o) => {
       const { serve } = await import('./commands/serve.js');
       const server = await serve({

@@ -1,0 +1,95 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+
+/**
+ * The flag surface users bring from tritonserver and perf_analyzer, checked at the boundary between
+ * commander and the command functions (which are mocked: their own tests cover what they do).
+ */
+
+const calls: Record<string, unknown[]> = {};
+const record = (name: string) => async (opts: unknown) => {
+  (calls[name] ??= []).push(opts);
+  if (name === 'serve') return { closed: Promise.resolve() };
+  if (name === 'validate') return { ok: false, problems: [] };
+  return {};
+};
+
+vi.mock('../../src/commands/serve.js', () => ({ serve: record('serve') }));
+vi.mock('../../src/commands/perf.js', () => ({ perf: record('perf'), formatPerfReport: () => 'perf report' }));
+vi.mock('../../src/commands/validate.js', () => ({ validate: record('validate'), formatValidateReport: () => 'validate report' }));
+vi.mock('../../src/commands/classify.js', async () => {
+  const { ofsError } = await import('../../src/errors.js');
+  return {
+    classify: async () => {
+      throw ofsError('OFS_IMAGE_UNREADABLE', 'nope.jpg', 'no such file');
+    },
+    formatClassifyTable: () => '',
+  };
+});
+
+const { main } = await import('../../src/cli.js');
+
+function run(args: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  process.exitCode = undefined;
+  return main(['node', 'ofserve', ...args], { stdout: (t) => out.push(t), stderr: (t) => err.push(t) }).then(() => ({
+    code: process.exitCode ?? 0,
+    out: out.join('\n'),
+    err: err.join('\n'),
+  }));
+}
+
+beforeEach(() => {
+  for (const k of Object.keys(calls)) delete calls[k];
+});
+
+describe('ofserve CLI flags', () => {
+  it("serve takes tritonserver's flag names, --model-repository as an alias and --flag=value booleans", async () => {
+    const r = await run([
+      'serve', '--model-repository=/models', '--http-port', '9000', '--grpc-port=9001', '--metrics-port', '9002',
+      '--model-control-mode', 'explicit', '--load-model', 'a', '--load-model', 'b', '--repository-poll-secs', '5',
+      '--exit-on-error=false', '--strict-readiness', 'false', '--log-verbose', '1',
+    ]);
+    expect(r.code, r.err).toBe(0);
+    expect(calls.serve?.[0]).toMatchObject({
+      modelStore: '/models', httpPort: 9000, grpcPort: 9001, metricsPort: 9002, controlMode: 'explicit',
+      loadModels: ['a', 'b'], pollSecs: 5, exitOnError: false, strictReadiness: false, logVerbose: 1,
+    });
+  });
+
+  it('serve --allow-grpc false turns the endpoint off', async () => {
+    await run(['serve', '--model-store', 'm', '--allow-grpc', 'false']);
+    expect(calls.serve?.[0]).toMatchObject({ modelStore: 'm', httpPort: 8000, grpcPort: undefined, metricsPort: 8002 });
+  });
+
+  it("perf takes perf_analyzer's short and long flags", async () => {
+    const r = await run(['perf', '-m', 'resnet', '-u', 'host:8000', '-i', 'http', '-b', '4', '--concurrency-range', '1:4:1', '--request-count', '50', '--measurement-interval', '2000']);
+    expect(r.code, r.err).toBe(0);
+    expect(calls.perf?.[0]).toMatchObject({ model: 'resnet', url: 'host:8000', protocol: 'http', batchSize: 4, concurrencyRange: '1:4:1', requestCount: 50, measurementIntervalMs: 2000 });
+  });
+
+  it('validate exits 1 when the repository has errors', async () => {
+    const r = await run(['validate', '--model-store', 'x']);
+    expect(r.code).toBe(1);
+    expect(r.out).toBe('validate report');
+  });
+
+  it('a user mistake prints the message and the fix, exit 1, no stack', async () => {
+    const r = await run(['classify', 'nope.jpg']);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('ofserve: error: cannot read image nope.jpg: no such file');
+    expect(r.err).toContain('fix:');
+    expect(r.err).not.toMatch(/\n\s+at /);
+  });
+
+  it('bad usage exits 2 with the help hint', async () => {
+    expect((await run(['serve', '--http-port', 'eighty'])).code).toBe(2);
+    expect((await run(['frobnicate'])).code).toBe(2);
+    expect((await run(['serve', '--model-control-mode', 'sometimes'])).code).toBe(2);
+  });
+
+  it('--help and --version exit 0', async () => {
+    expect((await run(['--help'])).code).toBe(0);
+    expect((await run(['--version'])).code).toBe(0);
+  });
+});
