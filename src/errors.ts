@@ -200,6 +200,11 @@ export const ERRORS = {
     (backend: string) => `unknown backend '${backend}'`,
     'use backend: "oneflow" for a model/ folder or backend: "onnxruntime" for model.onnx',
   ),
+  OFS_NO_BACKEND: def(
+    'UNAVAILABLE',
+    (device: string, why: string) => `no backend can run models on ${device}: ${why}`,
+    'use an instance_group kind this machine supports (KIND_CPU runs everywhere)',
+  ),
   OFS_NO_GPU: def(
     'UNAVAILABLE',
     (model: string, why: string) => `model '${model}' asks for KIND_GPU but no usable GPU was found: ${why}`,

@@ -78,6 +78,6 @@ export class BackendRegistry {
         failures.push(`${backend.name}: ${toOfsError(e).message}`);
       }
     }
-    throw ofsError('OFS_NO_GPU', '*', failures.length ? failures.join('; ') : 'no backend registered');
+    throw ofsError('OFS_NO_BACKEND', device, failures.length ? failures.join('; ') : 'no backend registered');
   }
 }

@@ -1,7 +1,7 @@
 import { ofsError } from '../errors.js';
 import { dtypeFromConfig } from '../core/tensor/dtype.js';
 import type { ModelConfig } from '../core/config/model-config.js';
-import type { ModelMetadata } from '../client/v2-types.js';
+import type { V2ModelMetadata as ModelMetadata } from '../protocol/v2-types.js';
 import type { ImageLayout } from './pixels.js';
 
 /** What classify needs to know about a model's image input. */

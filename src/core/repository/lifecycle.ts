@@ -139,13 +139,13 @@ export class ModelLifecycle implements ModelCatalog {
   }
 
   async load(name: string): Promise<void> {
-    this.#requireExplicit('load');
+    this.#requireExplicit();
     const failure = await this.#loadModel(name);
     if (failure) throw ofsError('OFS_MODEL_LOAD_FAILED', name, failure.reason);
   }
 
   async unload(name: string): Promise<void> {
-    this.#requireExplicit('unload');
+    this.#requireExplicit();
     if (!this.#models.has(name)) throw ofsError('OFS_MODEL_UNKNOWN', name);
     await this.#unloadModel(name);
   }
@@ -155,9 +155,9 @@ export class ModelLifecycle implements ModelCatalog {
     for (const name of [...this.#models.keys()]) await this.#unloadModel(name);
   }
 
-  #requireExplicit(what: string): void {
+  #requireExplicit(): void {
     if (this.#opts.controlMode !== 'explicit') {
-      throw ofsError('OFS_NOT_ALLOWED', `explicit model ${what} is not allowed if polling is enabled`);
+      throw ofsError('OFS_NOT_ALLOWED', 'explicit model load / unload is not allowed if polling is enabled');
     }
   }
 
