@@ -165,12 +165,22 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
     .option('--top <k>', 'classes per image', int('--top'), 3)
     .option('-m, --model <name>', 'model (default: the only ready model)')
     .option('--model-version <v>', 'model version (default: latest ready)')
-    .option('-u, --url <url>', 'server URL', 'localhost:8000')
+    .option('-u, --url <url>', 'server URL (default: localhost:8000, or localhost:8001 with -i grpc)')
+    .addOption(new Option('-i, --protocol <p>', 'http or grpc').choices(['http', 'grpc']).default('http'))
     .addOption(new Option('--normalize <mode>', 'unit: scale to [0,1] (the reference client); imagenet: also mean/std').choices(['unit', 'imagenet']).default('unit'))
     .option('--json', 'print the result as JSON')
     .action(async (images: string[], o) => {
       const { classify, formatClassifyTable } = await import('./commands/classify.js');
-      const result = await classify({ cwd: process.cwd(), images, top: o.top, model: o.model, version: o.modelVersion, url: o.url, normalize: o.normalize });
+      const result = await classify({
+        cwd: process.cwd(),
+        images,
+        top: o.top,
+        model: o.model,
+        version: o.modelVersion,
+        url: o.url,
+        protocol: o.protocol,
+        normalize: o.normalize,
+      });
       if (o.json) printJson(io, result);
       else io.stdout(formatClassifyTable(result));
     });
@@ -192,7 +202,7 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
     .description('measure throughput and latency against a running server (perf_analyzer flags)')
     .requiredOption('-m, --model <name>', 'model name')
     .option('-x, --model-version <v>', 'model version')
-    .option('-u, --url <url>', 'server URL', 'localhost:8000')
+    .option('-u, --url <url>', 'server URL (default: localhost:8000, or localhost:8001 with -i grpc)')
     .addOption(new Option('-i, --protocol <p>', 'http or grpc').choices(['http', 'grpc']).default('http'))
     .option('-b, --batch-size <n>', 'batch size', int('-b'), 1)
     .option('--concurrency-range <start:end:step>', 'concurrency levels', '1')

@@ -50,6 +50,9 @@ export class InferenceServerClient {
     this.timeoutMs = options.timeoutMs ?? 60_000;
   }
 
+  /** Nothing to release: fetch's keep-alive pool closes idle sockets itself. Here for InferenceClient. */
+  close(): void {}
+
   // ── health (like tritonclient: only the status code matters) ──────────────────────────────────────
   async isServerLive(): Promise<boolean> {
     return (await this.send('GET', '/v2/health/live')).status === 200;

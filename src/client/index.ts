@@ -6,3 +6,5 @@ export { serializeBytes, deserializeBytes, deserializeStrings } from './bytes-co
 export { normalizeServerUrl } from './server-url.js';
 export type * from './v2-types.js';
 export { modelConfigOrUndefined, maxBatchSizeOf } from './model-info.js';
+export { GrpcInferenceServerClient } from './grpc-client.js';
+export { createInferenceClient, parseProtocol, DEFAULT_URLS, type InferenceClient, type ClientProtocol } from './inference-client.js';

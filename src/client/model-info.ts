@@ -1,6 +1,6 @@
 import { isOfsError } from '../errors.js';
 import type { ModelConfig } from '../core/config/model-config.js';
-import type { InferenceServerClient } from './http-client.js';
+import type { InferenceClient } from './inference-client.js';
 import type { ModelMetadata } from './v2-types.js';
 
 /**
@@ -8,7 +8,7 @@ import type { ModelMetadata } from './v2-types.js';
  * model configuration extension); metadata alone then has to do. Connection failures still throw.
  */
 export async function modelConfigOrUndefined(
-  client: InferenceServerClient,
+  client: Pick<InferenceClient, 'getModelConfig'>,
   model: string,
   version?: string,
 ): Promise<ModelConfig | undefined> {

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import chalk from 'chalk';
 import { ofsError } from '../errors.js';
-import { InferenceServerClient } from '../client/http-client.js';
+import { createInferenceClient, DEFAULT_URLS, parseProtocol, type InferenceClient } from '../client/inference-client.js';
 import { maxBatchSizeOf, modelConfigOrUndefined } from '../client/model-info.js';
 import { inferInput } from '../client/infer-input.js';
 import { inferImageShape, type ImageInputShape } from '../image/image-shape.js';
@@ -16,8 +16,10 @@ export interface ClassifyOptions {
   /** Default: the only model in the repository index, else the first READY one. */
   readonly model?: string;
   readonly version?: string;
-  /** Default localhost:8000. */
+  /** Default localhost:8000 (HTTP) or localhost:8001 (gRPC). */
   readonly url?: string;
+  /** -i: 'http' (default) or 'grpc'. */
+  readonly protocol?: string;
   /** Default 'unit' (÷255, the reference client's preprocessing). */
   readonly normalize?: Normalization;
   /** Image paths are relative to this folder. */
@@ -47,21 +49,29 @@ export interface ClassifyResult {
   readonly images: ImageClassification[];
 }
 
-export const DEFAULT_URL = 'localhost:8000';
+export const DEFAULT_URL = DEFAULT_URLS.http;
 export const DEFAULT_TOP = 3;
 
 /**
- * Classifies images against a running server: reads the model's metadata and config, preprocesses each
- * image to the input's size and layout, sends them batched up to max_batch_size (one per request, with no
- * batch dim, when the model does not batch) and asks for Triton's classification output on the model's
- * first output.
+ * Classifies images against a running server, over HTTP or gRPC (-i): reads the model's metadata and
+ * config, preprocesses each image to the input's size and layout, sends them batched up to
+ * max_batch_size (one per request, with no batch dim, when the model does not batch) and asks for
+ * Triton's classification output on the model's first output.
  */
 export async function classify(opts: ClassifyOptions): Promise<ClassifyResult> {
   const top = opts.top ?? DEFAULT_TOP;
   if (!Number.isInteger(top) || top < 1) throw ofsError('OFS_BAD_ARGUMENT', `--top must be a positive integer, got ${top}`);
   if (opts.images.length === 0) throw ofsError('OFS_BAD_ARGUMENT', 'give at least one image to classify');
 
-  const client = new InferenceServerClient({ url: opts.url ?? DEFAULT_URL, timeoutMs: opts.timeoutMs });
+  const client = createInferenceClient(parseProtocol(opts.protocol), { url: opts.url, timeoutMs: opts.timeoutMs });
+  try {
+    return await classifyWith(client, opts, top);
+  } finally {
+    client.close();
+  }
+}
+
+async function classifyWith(client: InferenceClient, opts: ClassifyOptions, top: number): Promise<ClassifyResult> {
   const model = opts.model ?? (await pickModel(client));
   const metadata = await client.getModelMetadata(model, opts.version);
   const config = await modelConfigOrUndefined(client, model, opts.version);
@@ -102,7 +112,7 @@ export async function classify(opts: ClassifyOptions): Promise<ClassifyResult> {
 }
 
 /** The model to use when --model is not given: the only one listed, else the first READY one. */
-async function pickModel(client: InferenceServerClient): Promise<string> {
+async function pickModel(client: InferenceClient): Promise<string> {
   const index = await client.getModelRepositoryIndex();
   const names = [...new Set(index.map((m) => m.name))];
   if (names.length === 1) return names[0];

@@ -1,6 +1,6 @@
 import { isOfsError, ofsError } from '../errors.js';
 import { elementCount, type WireDatatype } from '../core/tensor/dtype.js';
-import { InferenceServerClient } from '../client/http-client.js';
+import { createInferenceClient, parseProtocol, type ClientProtocol, type InferenceClient } from '../client/inference-client.js';
 import { maxBatchSizeOf, modelConfigOrUndefined } from '../client/model-info.js';
 import type { InferInput } from '../client/infer-input.js';
 import { summarizeLatencies, throughput, type LatencySummary } from '../client/latency-stats.js';
@@ -13,9 +13,9 @@ export interface PerfOptions {
   /** -m */
   readonly model: string;
   readonly version?: string;
-  /** -u, default localhost:8000 */
+  /** -u, default localhost:8000 for HTTP and localhost:8001 for gRPC */
   readonly url?: string;
-  /** -i: only 'http' for now */
+  /** -i: 'http' (default) or 'grpc' */
   readonly protocol?: string;
   /** -b, default 1 */
   readonly batchSize?: number;
@@ -66,7 +66,7 @@ export interface PerfResult {
   readonly url: string;
   readonly model: string;
   readonly version?: string;
-  readonly protocol: 'http';
+  readonly protocol: ClientProtocol;
   readonly batchSize: number;
   readonly measurement: { readonly mode: 'count'; readonly requestCount: number } | { readonly mode: 'time'; readonly intervalMs: number };
   readonly concurrency: ConcurrencyRange;
@@ -76,17 +76,13 @@ export interface PerfResult {
 export const DEFAULT_MEASUREMENT_INTERVAL_MS = 5000;
 
 /**
- * Measures a model like perf_analyzer's concurrency mode over HTTP: for each concurrency level, that
- * many closed-loop clients send the same seeded random batch; client latencies and throughput are
- * measured here, server-side queue/compute averages come from the statistics extension when the server
- * lists it. One unmeasured request first checks that the model answers at all.
+ * Measures a model like perf_analyzer's concurrency mode, over HTTP or gRPC (-i): for each concurrency
+ * level, that many closed-loop clients send the same seeded random batch; client latencies and
+ * throughput are measured here, server-side queue/compute averages come from the statistics extension
+ * when the server lists it. One unmeasured request first checks that the model answers at all.
  */
 export async function perf(opts: PerfOptions): Promise<PerfResult> {
-  const protocol = (opts.protocol ?? 'http').toLowerCase();
-  if (protocol === 'grpc') {
-    throw ofsError('OFS_BAD_ARGUMENT', 'perf speaks HTTP only for now: -i grpc is not supported yet, use -i http');
-  }
-  if (protocol !== 'http') throw ofsError('OFS_BAD_ARGUMENT', `unknown protocol '${opts.protocol}' (use -i http)`);
+  const protocol = parseProtocol(opts.protocol);
   const batchSize = opts.batchSize ?? 1;
   positiveInteger(batchSize, '-b/--batch-size');
   const range = parseConcurrencyRange(opts.concurrencyRange ?? '1');
@@ -94,7 +90,22 @@ export async function perf(opts: PerfOptions): Promise<PerfResult> {
   const intervalMs = opts.measurementIntervalMs ?? DEFAULT_MEASUREMENT_INTERVAL_MS;
   positiveInteger(intervalMs, '--measurement-interval');
 
-  const client = new InferenceServerClient({ url: opts.url ?? 'localhost:8000', timeoutMs: opts.timeoutMs });
+  const client = createInferenceClient(protocol, { url: opts.url, timeoutMs: opts.timeoutMs });
+  try {
+    return await measure(client, opts, protocol, batchSize, range, intervalMs);
+  } finally {
+    client.close();
+  }
+}
+
+async function measure(
+  client: InferenceClient,
+  opts: PerfOptions,
+  protocol: ClientProtocol,
+  batchSize: number,
+  range: ConcurrencyRange,
+  intervalMs: number,
+): Promise<PerfResult> {
   const serverMeta = await client.getServerMetadata();
   const hasStats = serverMeta.extensions?.includes('statistics') ?? false;
   const metadata = await client.getModelMetadata(opts.model, opts.version);
@@ -137,7 +148,7 @@ export async function perf(opts: PerfOptions): Promise<PerfResult> {
     url: client.url,
     model: opts.model,
     version: opts.version,
-    protocol: 'http',
+    protocol,
     batchSize,
     measurement: opts.requestCount !== undefined ? { mode: 'count', requestCount: opts.requestCount } : { mode: 'time', intervalMs },
     concurrency: range,

@@ -1,8 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
+import { HEALTH_SERVICE, INFERENCE_SERVICE, serviceDefinition } from '../../protocol/grpc-schema.js';
 import type { DataPlane } from '../dataplane.js';
 import { healthHandlers, inferenceHandlers } from './handlers.js';
-import { HEALTH_SERVICE, INFERENCE_SERVICE } from './schema.js';
-import { serviceDefinition } from './service-definition.js';
 
 /**
  * Triton's gRPC endpoint (port 8001): GRPCInferenceService and grpc.health.v1.Health over the same

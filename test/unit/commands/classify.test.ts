@@ -3,6 +3,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { classify, formatClassifyTable, parseClassification } from '../../../src/commands/classify.js';
 import { stripAnsi } from '../../../src/commands/print.js';
 import type { OfsError } from '../../../src/errors.js';
+import type { Tensor } from '../../../src/core/tensor/tensor.js';
+import { f32, fakeModel, readF32 } from '../../fixtures/fake-models.js';
+import { startGrpcServer } from '../../fixtures/grpc-server.js';
 import { solidImage, tempImageDir } from '../../fixtures/images.js';
 import { fakeClassifier, jsonReply, parseInferRequest, startFakeServer, type FakeServer } from '../client/fake-triton.js';
 
@@ -128,5 +131,64 @@ describe('classify', () => {
         '     2  0.050000      7  cock',
       ].join('\n'),
     );
+  });
+});
+
+describe('classify -i grpc against the gRPC endpoint', () => {
+  /** FP32 [3,4,4] images → 3 classes; class c scores the mean of channel c, plus c/1000 to break ties. */
+  const colourModel = () =>
+    fakeModel({
+      name: 'colours',
+      maxBatchSize: 2,
+      inputs: [{ name: 'INPUT_0', dtype: 'FP32', shape: [3, 4, 4] }],
+      outputs: [{ name: 'OUTPUT_0', dtype: 'FP32', shape: [3] }],
+      labels: { OUTPUT_0: ['red', 'green', 'blue'] },
+      compute: (inputs) => {
+        const input = inputs[0] as Tensor;
+        const rows = input.shape[0];
+        const pixels = readF32(input);
+        const scores: number[] = [];
+        for (let r = 0; r < rows; r++) {
+          for (let c = 0; c < 3; c++) {
+            const plane = pixels.slice((r * 3 + c) * 16, (r * 3 + c + 1) * 16);
+            scores.push(plane.reduce((a, b) => a + b, 0) / 16 + c / 1000);
+          }
+        }
+        return [f32('OUTPUT_0', [rows, 3], scores)];
+      },
+    });
+
+  it('batches images up to max_batch_size and parses the classification strings', async () => {
+    const model = colourModel();
+    const grpc = await startGrpcServer(model);
+    try {
+      const result = await classify({ images: ['red.png', 'green.png', 'blue.jpg'], top: 2, url: grpc.url, protocol: 'grpc', cwd: dir });
+      expect(model.sessions[0].runs.map((r) => r.inputs[0].shape)).toEqual([
+        [2, 3, 4, 4],
+        [1, 3, 4, 4],
+      ]);
+      expect(result.url).toBe(grpc.url);
+      expect(result.model).toBe('colours'); // the only model in the index
+      expect(result.version).toBe('1');
+      expect(result.images.map((i) => i.predictions[0].label)).toEqual(['red', 'green', 'blue']);
+      // red (1,0,0): class 0 scores 1.000; class 2 beats class 1 on the tie-breaker (0.002 > 0.001)
+      expect(result.images[0].predictions).toEqual([
+        { rank: 1, score: 1, index: 0, label: 'red' },
+        { rank: 2, score: 0.002, index: 2, label: 'blue' },
+      ]);
+    } finally {
+      await grpc.close();
+    }
+  });
+
+  it('reports an unknown model with the server\'s message', async () => {
+    const grpc = await startGrpcServer(colourModel());
+    try {
+      const e = (await classify({ images: ['red.png'], model: 'nope', url: grpc.url, protocol: 'grpc', cwd: dir }).catch((x: unknown) => x)) as OfsError;
+      expect(e.code).toBe('OFS_SERVER_ERROR');
+      expect(e.message).toContain("Request for unknown model: 'nope' is not found");
+    } finally {
+      await grpc.close();
+    }
   });
 });

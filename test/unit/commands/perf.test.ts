@@ -9,6 +9,8 @@ import {
 } from '../../../src/commands/perf.js';
 import type { ModelMetadata, ModelStatisticsJson } from '../../../src/client/v2-types.js';
 import type { OfsError } from '../../../src/errors.js';
+import { sumModel } from '../../fixtures/fake-models.js';
+import { startGrpcServer } from '../../fixtures/grpc-server.js';
 import { fakeClassifier, parseInferRequest, startFakeServer, type FakeServer } from '../client/fake-triton.js';
 
 let server: FakeServer | undefined;
@@ -191,11 +193,54 @@ describe('perf against a fake server', () => {
     expect(server.requests.some((r) => r.url.endsWith('/stats'))).toBe(false);
   });
 
-  it('refuses grpc clearly and reports server errors', async () => {
-    await expect(perf({ model: 'm', protocol: 'grpc' })).rejects.toThrow(/grpc is not supported yet/);
+  it('refuses an unknown protocol and reports server errors', async () => {
+    await expect(perf({ model: 'm', protocol: 'tcp' })).rejects.toThrow(expect.objectContaining({ code: 'OFS_BAD_ARGUMENT' }));
     server = await startFakeServer(fakeClassifier({ maxBatchSize: 1, labels: ['a'] }));
     const e = (await perf({ model: 'other', url: server.url, requestCount: 2 }).catch((x: unknown) => x)) as OfsError;
     expect(e.code).toBe('OFS_SERVER_ERROR');
     expect(e.message).toContain('404');
+  });
+});
+
+describe('perf -i grpc against the gRPC endpoint', () => {
+  it('runs --request-count 10 at concurrency 1 and 2 over one channel, with server stats', async () => {
+    const model = sumModel({ maxBatchSize: 4 });
+    const grpc = await startGrpcServer(model);
+    try {
+      const result = await perf({ model: 'simple', url: grpc.url, protocol: 'grpc', batchSize: 2, concurrencyRange: '1:2', requestCount: 10 });
+      expect(result.protocol).toBe('grpc');
+      expect(result.url).toBe(grpc.url);
+      expect(result.levels.map((l) => [l.concurrency, l.requestCount])).toEqual([
+        [1, 10],
+        [2, 10],
+      ]);
+      // one unmeasured check, then 10 per level, each a batch of 2 seeded random INT32 rows
+      const runs = model.sessions[0].runs;
+      expect(runs).toHaveLength(21);
+      expect(runs[0].inputs.map((t) => t.shape)).toEqual([
+        [2, 16],
+        [2, 16],
+      ]);
+      expect(Buffer.from(runs[20].inputs[0].data).equals(Buffer.from(runs[0].inputs[0].data))).toBe(true);
+      for (const level of result.levels) {
+        expect(level.throughput).toBeCloseTo((10 * 2 * 1000) / level.elapsedMs, 6);
+        expect(level.latencyUs.p50).toBeGreaterThan(0);
+        expect(level.server).toMatchObject({ inferenceCount: 20, successCount: 10 });
+      }
+      expect(formatPerfReport(result)).toContain('  Service Kind: GRPC\n');
+    } finally {
+      await grpc.close();
+    }
+  });
+
+  it('reports the server\'s message for an unknown model', async () => {
+    const grpc = await startGrpcServer(sumModel());
+    try {
+      const e = (await perf({ model: 'nope', url: grpc.url, protocol: 'grpc', requestCount: 1 }).catch((x: unknown) => x)) as OfsError;
+      expect(e.code).toBe('OFS_SERVER_ERROR');
+      expect(e.message).toContain("Request for unknown model: 'nope' is not found");
+    } finally {
+      await grpc.close();
+    }
   });
 });

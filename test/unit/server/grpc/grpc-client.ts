@@ -3,8 +3,8 @@
  * promise wrappers, plus a raw client that sends and receives bytes as they are on the wire.
  */
 import * as grpc from '@grpc/grpc-js';
-import { HEALTH_SERVICE, INFERENCE_SERVICE } from '../../../../src/server/grpc/schema.js';
-import { serviceDefinition } from '../../../../src/server/grpc/service-definition.js';
+import { HEALTH_SERVICE, INFERENCE_SERVICE } from '../../../../src/protocol/grpc-schema.js';
+import { serviceDefinition } from '../../../../src/protocol/grpc-schema.js';
 
 /** As tritonclient.grpc: message limits raised to INT32_MAX. */
 export const CLIENT_OPTIONS: grpc.ChannelOptions = {

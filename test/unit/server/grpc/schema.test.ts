@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { GRPC_HEALTH_PROTO, GRPC_SERVICE_PROTO } from '../../../../src/protocol/grpc-service-proto.js';
-import { grpcRoot, INFERENCE_SERVICE } from '../../../../src/server/grpc/schema.js';
-import { decodeMessage, encodeMessage, serviceDefinition } from '../../../../src/server/grpc/service-definition.js';
+import { grpcRoot, INFERENCE_SERVICE } from '../../../../src/protocol/grpc-schema.js';
+import { decodeMessage, encodeMessage, serviceDefinition } from '../../../../src/protocol/grpc-schema.js';
 import type { GrpcModelInferRequest } from '../../../../src/server/grpc/messages.js';
 import { handEncodedInferRequest, readLengthDelimited, readString } from './wire.js';
 

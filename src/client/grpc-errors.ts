@@ -1,0 +1,52 @@
+import { ofsError, type OfsError } from '../errors.js';
+
+/**
+ * A failed gRPC call as an OfsError, following the HTTP client's split: no connection or no answer in
+ * time → OFS_SERVER_UNREACHABLE; a status the server sent → OFS_SERVER_ERROR with the server's message.
+ *
+ * UNAVAILABLE is both what grpc-js reports when it cannot connect and what a server sends for "model
+ * not ready" or "shutting down"; only grpc-js's own transport wording makes it a connection failure.
+ */
+
+// grpc status codes (grpc/doc/statuscodes.md).
+const DEADLINE_EXCEEDED = 4;
+const UNAVAILABLE = 14;
+
+const TRANSPORT_FAILURE =
+  /No connection established|Connection dropped|Stream refused by server|Channel closed|Name resolution failed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|Failed to connect|failed to connect/;
+
+export interface GrpcStatusLike {
+  readonly code: number;
+  readonly details: string;
+}
+
+function isStatus(e: unknown): e is GrpcStatusLike {
+  return typeof e === 'object' && e !== null && typeof (e as { code?: unknown }).code === 'number' && typeof (e as { details?: unknown }).details === 'string';
+}
+
+/** The same words the HTTP client uses for the socket errors grpc-js folds into its details. */
+const SOCKET_ERRORS: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host not found',
+  ECONNRESET: 'connection reset',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'host unreachable',
+  ETIMEDOUT: 'connection timed out',
+};
+
+function describeTransportFailure(details: string): string {
+  const errno = /\b(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT)\b/.exec(details);
+  if (errno) return SOCKET_ERRORS[errno[1]];
+  // grpc-js appends an empty "Resolution note:" to some of its messages.
+  return details.replace(/\s*Resolution note:\s*$/, '').trim();
+}
+
+export function grpcFailure(e: unknown, target: string, timeoutMs: number): OfsError {
+  if (!isStatus(e)) return ofsError('OFS_SERVER_UNREACHABLE', target, e instanceof Error ? e.message : String(e));
+  if (e.code === DEADLINE_EXCEEDED) return ofsError('OFS_SERVER_UNREACHABLE', target, `no answer within ${timeoutMs} ms`);
+  if (e.code === UNAVAILABLE && TRANSPORT_FAILURE.test(e.details)) {
+    return ofsError('OFS_SERVER_UNREACHABLE', target, describeTransportFailure(e.details));
+  }
+  return ofsError('OFS_SERVER_ERROR', e.code, e.details);
+}
