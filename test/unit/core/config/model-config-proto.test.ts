@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { MODEL_CONFIG_PROTO } from '../../../../src/core/config/model-config-proto.js';
+import { MODEL_CONFIG_PROTO, PROTO_DIR } from '../../../../src/core/config/model-config-proto.js';
 import { ModelConfigType, modelConfigRoot } from '../../../../src/core/config/proto.js';
 import type protobuf from 'protobufjs';
 
-const protoFile = new URL('../../../../src/core/config/model_config.proto', import.meta.url);
+const repoRoot = new URL('../../../../', import.meta.url);
 
 function fieldIds(typeName: string): Record<string, number> {
   const t = modelConfigRoot.lookupType(typeName);
@@ -16,8 +16,11 @@ function enumValues(name: string): Record<string, number> {
 }
 
 describe('model_config.proto', () => {
-  it('is the text the runtime loads', () => {
-    expect(MODEL_CONFIG_PROTO).toBe(readFileSync(protoFile, 'utf8'));
+  it('is read from the proto/ folder the package ships', () => {
+    expect(PROTO_DIR).toBe(new URL('proto/', repoRoot).pathname);
+    expect(MODEL_CONFIG_PROTO).toBe(readFileSync(new URL('proto/model_config.proto', repoRoot), 'utf8'));
+    const pkg = JSON.parse(readFileSync(new URL('package.json', repoRoot), 'utf8')) as { files: string[] };
+    expect(pkg.files).toContain('proto');
   });
 
   // Numbers from triton-protocol.md §6: a config's binary and JSON forms must match Triton's.

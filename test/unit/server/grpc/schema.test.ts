@@ -6,7 +6,7 @@ import { decodeMessage, encodeMessage, serviceDefinition } from '../../../../src
 import type { GrpcModelInferRequest } from '../../../../src/server/grpc/messages.js';
 import { handEncodedInferRequest, readLengthDelimited, readString } from './wire.js';
 
-const protoFile = (name: string) => new URL(`../../../../src/protocol/${name}`, import.meta.url);
+const protoFile = (name: string) => new URL(`../../../../proto/${name}`, import.meta.url);
 
 function fieldIds(typeName: string): Record<string, number> {
   const t = grpcRoot.lookupType(typeName);
@@ -14,7 +14,7 @@ function fieldIds(typeName: string): Record<string, number> {
 }
 
 describe('grpc_service.proto', () => {
-  it('is the text the runtime loads', () => {
+  it('is read from proto/', () => {
     expect(GRPC_SERVICE_PROTO).toBe(readFileSync(protoFile('grpc_service.proto'), 'utf8'));
     expect(GRPC_HEALTH_PROTO).toBe(readFileSync(protoFile('grpc_health.proto'), 'utf8'));
   });
