@@ -25,14 +25,7 @@ export class DirectScheduler implements Scheduler {
   }
 
   enqueue(request: InferRequest): Promise<InferResult> {
-    try {
-      this.#drain.admit(request, this.#stats, this.#now);
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    const enqueuedNs = this.#now();
-    return new Promise<InferResult>((resolve, reject) => {
-      const pending = this.#drain.track({ request, enqueuedNs, resolve, reject });
+    return this.#drain.accept(request, this.#stats, this.#now, (pending) => {
       void this.#pool.acquire().then(async (session) => {
         await execute(session, [pending], this.#stats, this.#now);
         this.#pool.release(session);

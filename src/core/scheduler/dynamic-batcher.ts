@@ -89,14 +89,7 @@ export class DynamicBatchScheduler implements Scheduler {
   }
 
   enqueue(request: InferRequest): Promise<InferResult> {
-    try {
-      this.#drain.admit(request, this.#stats, this.#now);
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    const enqueuedNs = this.#now();
-    return new Promise<InferResult>((resolve, reject) => {
-      const pending = this.#drain.track({ request, enqueuedNs, resolve, reject });
+    return this.#drain.accept(request, this.#stats, this.#now, (pending, enqueuedNs) => {
       this.#queue.push({ pending, enqueuedNs, batchSize: request.batchSize, shapeKey: batchShapeKey(request.inputs) });
       this.#schedule();
     });

@@ -112,6 +112,20 @@ export class Drain {
     };
   }
 
+  /**
+   * admit + track in one: resolves with the request's result once `start` (given the tracked pending
+   * request and its enqueue time) has had it executed; rejects at once when stopping.
+   */
+  accept(request: InferRequest, stats: ModelStats, now: Clock, start: (pending: Pending, enqueuedNs: bigint) => void): Promise<InferResult> {
+    try {
+      this.admit(request, stats, now);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const enqueuedNs = now();
+    return new Promise<InferResult>((resolve, reject) => start(this.track({ request, enqueuedNs, resolve, reject }), enqueuedNs));
+  }
+
   stop(): Promise<void> {
     this.#stopping = true;
     if (this.#inflight === 0) return Promise.resolve();

@@ -1,5 +1,3 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ModelConfig } from '../../../../src/core/config/model-config.js';
 import { runWarmup, warmupInputs } from '../../../../src/core/repository/warmup.js';
