@@ -3,6 +3,9 @@ import sharp from 'sharp';
 import { ofsError } from '../errors.js';
 import { rgbToTensor, type ImageLayout, type Normalization } from './pixels.js';
 
+/** Largest model input ofserve resizes to (8192 × 8192): 768 MiB of FP32 RGB. */
+export const MAX_IMAGE_PIXELS = 8192 * 8192;
+
 export interface PreprocessOptions {
   readonly width: number;
   readonly height: number;
@@ -27,8 +30,15 @@ export async function loadImageTensor(source: string | Uint8Array, options: Prep
   if (options.channels !== undefined && options.channels !== 3) {
     throw ofsError('OFS_BAD_ARGUMENT', `images are read as 3-channel RGB, not ${options.channels} channels`);
   }
-  if (!(options.width > 0 && options.height > 0)) {
-    throw ofsError('OFS_BAD_ARGUMENT', `image size must be positive, got ${options.width}x${options.height}`);
+  if (!(Number.isInteger(options.width) && Number.isInteger(options.height) && options.width > 0 && options.height > 0)) {
+    throw ofsError('OFS_BAD_ARGUMENT', `image size must be positive integers, got ${options.width}x${options.height}`);
+  }
+  // The size comes from model metadata (a server's answer): 100000x100000 would need 120 GB of floats.
+  if (options.width * options.height > MAX_IMAGE_PIXELS) {
+    throw ofsError(
+      'OFS_BAD_ARGUMENT',
+      `image size ${options.width}x${options.height} is larger than ${MAX_IMAGE_PIXELS} pixels; classifier inputs are a few hundred pixels a side`,
+    );
   }
   if (typeof source === 'string') await checkFile(source);
   else if (source.byteLength === 0) throw ofsError('OFS_IMAGE_UNREADABLE', label, 'the data is empty');

@@ -11,18 +11,54 @@ import { bfloat16ToNumber, halfToNumber } from './half.js';
 
 const SHAPE_MISMATCH = "Unable to parse 'data': Shape does not match true shape of 'data' field";
 
+/** Iterative, so a `data` nested a million levels deep is an ordinary element list, not a stack overflow. */
 function flatten(data: unknown, out: unknown[]): void {
-  if (Array.isArray(data)) for (const d of data) flatten(d, out);
-  else out.push(data);
+  const stack: { items: readonly unknown[]; next: number }[] = [];
+  let current: unknown = data;
+  for (;;) {
+    if (Array.isArray(current)) stack.push({ items: current, next: 0 });
+    else out.push(current);
+    let top = stack[stack.length - 1];
+    while (top && top.next >= top.items.length) {
+      stack.pop();
+      top = stack[stack.length - 1];
+    }
+    if (!top) return;
+    current = top.items[top.next++];
+  }
 }
 
 function badElement(input: string, datatype: string, value: unknown): Error {
   return ofsError('OFS_INFER_INPUT', `Unable to parse 'data': expected ${datatype} element for input '${input}', got ${JSON.stringify(value)}`);
 }
 
-function asInteger(input: string, datatype: string, value: unknown, unsigned: boolean): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || (unsigned && value < 0)) {
-    throw badElement(input, datatype, value);
+/**
+ * Inclusive ranges of the integer datatypes. A JSON number outside them would be wrapped by the
+ * DataView setters (300 becoming 44 as UINT8), so it is refused; 64-bit types stop where JSON numbers
+ * stop being exact.
+ */
+const INTEGER_RANGE: Readonly<Record<string, readonly [number, number]>> = {
+  INT8: [-128, 127],
+  UINT8: [0, 255],
+  INT16: [-32768, 32767],
+  UINT16: [0, 65535],
+  INT32: [-(2 ** 31), 2 ** 31 - 1],
+  UINT32: [0, 2 ** 32 - 1],
+  INT64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+  UINT64: [0, Number.MAX_SAFE_INTEGER],
+};
+
+function asInteger(input: string, datatype: string, value: unknown): number {
+  const [lo, hi] = INTEGER_RANGE[datatype] ?? [0, -1];
+  if (typeof value !== 'number' || !Number.isInteger(value)) throw badElement(input, datatype, value);
+  if (value < lo || value > hi) {
+    const exact = datatype.endsWith('64') && Math.abs(value) > Number.MAX_SAFE_INTEGER;
+    throw ofsError(
+      'OFS_INFER_INPUT',
+      exact
+        ? `Unable to parse 'data': ${JSON.stringify(value)} for ${datatype} input '${input}' is beyond 2^53 and cannot be read exactly from JSON; send the input as binary data`
+        : `Unable to parse 'data': ${JSON.stringify(value)} is out of range for ${datatype} input '${input}' (${lo} to ${hi})`,
+    );
   }
   return value;
 }
@@ -65,14 +101,14 @@ export function jsonDataToBytes(input: string, datatype: string, shape: readonly
         if (typeof v !== 'boolean') throw badElement(input, wire, v);
         out[at] = v ? 1 : 0;
         break;
-      case 'UINT8': view.setUint8(at, asInteger(input, wire, v, true)); break;
-      case 'UINT16': view.setUint16(at, asInteger(input, wire, v, true), true); break;
-      case 'UINT32': view.setUint32(at, asInteger(input, wire, v, true), true); break;
-      case 'UINT64': view.setBigUint64(at, BigInt(asInteger(input, wire, v, true)), true); break;
-      case 'INT8': view.setInt8(at, asInteger(input, wire, v, false)); break;
-      case 'INT16': view.setInt16(at, asInteger(input, wire, v, false), true); break;
-      case 'INT32': view.setInt32(at, asInteger(input, wire, v, false), true); break;
-      case 'INT64': view.setBigInt64(at, BigInt(asInteger(input, wire, v, false)), true); break;
+      case 'UINT8': view.setUint8(at, asInteger(input, wire, v)); break;
+      case 'UINT16': view.setUint16(at, asInteger(input, wire, v), true); break;
+      case 'UINT32': view.setUint32(at, asInteger(input, wire, v), true); break;
+      case 'UINT64': view.setBigUint64(at, BigInt(asInteger(input, wire, v)), true); break;
+      case 'INT8': view.setInt8(at, asInteger(input, wire, v)); break;
+      case 'INT16': view.setInt16(at, asInteger(input, wire, v), true); break;
+      case 'INT32': view.setInt32(at, asInteger(input, wire, v), true); break;
+      case 'INT64': view.setBigInt64(at, BigInt(asInteger(input, wire, v)), true); break;
       case 'FP32':
         if (typeof v !== 'number') throw badElement(input, wire, v);
         view.setFloat32(at, v, true);

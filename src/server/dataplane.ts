@@ -114,7 +114,30 @@ function checkByteSize(model: ServedModel, input: InferInputData, datatype: Wire
   }
 }
 
+/**
+ * HTTP's parser refuses negative dims but gRPC's int64 shape carries any sign, and a wildcard model
+ * dim matches whatever is sent: [-2, -2] would claim 4 elements and pass the byte-size check. The
+ * product of the non-zero dims must also stay exact, or [0, 2^60] (zero bytes) would reach a backend.
+ */
+function checkDims(model: ServedModel, input: InferInputData): void {
+  let product = 1;
+  for (const d of input.shape) {
+    if (!Number.isSafeInteger(d) || d < 0) {
+      throw inputError(
+        `unexpected shape for input '${input.name}' for model '${model.name}': dims must be non-negative integers, got ${shapeText(input.shape)}`,
+      );
+    }
+    if (d > 0) product *= d;
+  }
+  if (!Number.isSafeInteger(product)) {
+    throw inputError(
+      `unexpected shape for input '${input.name}' for model '${model.name}': ${shapeText(input.shape)} has more elements than a tensor can hold`,
+    );
+  }
+}
+
 function checkShape(model: ServedModel, input: InferInputData, declared: ValueInfo): void {
+  checkDims(model, input);
   const batching = maxBatchOf(model) > 0;
   const expected = batching ? [-1, ...declared.shape] : [...declared.shape];
   const ok =

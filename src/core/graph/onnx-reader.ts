@@ -133,6 +133,9 @@ function toInitializer(t: onnxProto.onnx.ITensorProto, where: string): Initializ
   }
   const dtype = toDtype(t.dataType, where);
   const shape = (t.dims ?? []).map((d) => toNumber(d as Int64));
+  if (shape.some((d) => !Number.isSafeInteger(d) || d < 0) || !Number.isSafeInteger(elementCount(shape))) {
+    throw new FormatError(`${where} has invalid dims [${shape.join(', ')}]`);
+  }
   return { name: t.name ?? '', dtype, shape, data: tensorBytes(t, dtype, elementCount(shape), where) };
 }
 
@@ -146,6 +149,12 @@ function tensorBytes(t: onnxProto.onnx.ITensorProto, dtype: WireDatatype, count:
     // A copy (not Buffer#slice, which is a view): the decoded field points into the whole file's buffer.
     return new Uint8Array(t.rawData);
   }
+  // The typed field's length is checked before allocating: dims are only a claim, and [2^20, 2^20]
+  // with no data must be an error, not a 4 TiB allocation.
+  const typedLength =
+    dtype === 'FP32' ? t.floatData?.length : dtype === 'FP64' ? t.doubleData?.length : dtype === 'INT64' ? t.int64Data?.length
+    : dtype === 'UINT32' || dtype === 'UINT64' ? t.uint64Data?.length : t.int32Data?.length;
+  if ((typedLength ?? 0) !== count) throw new FormatError(`${where} has ${typedLength ?? 0} values, expected ${count}`);
   const out = new Uint8Array(size);
   const view = new DataView(out.buffer);
   const check = (n: number): void => {

@@ -172,6 +172,9 @@ export function checkOneflowIoNames(config: ModelConfig, ctx: RuleContext): Prob
   return problems;
 }
 
+/** Instances per instance_group that ofserve will create. */
+export const MAX_INSTANCE_COUNT = 256;
+
 /**
  * instance_group: counts must be positive; KIND_GPU is only a warning when no GPU is present, because
  * serve falls back to CPU unless --strict.
@@ -181,6 +184,13 @@ export function checkInstanceGroups(config: ModelConfig, ctx: RuleContext, gpuAv
   (config.instance_group ?? []).forEach((g, i) => {
     if (g.count !== undefined && g.count < 0) {
       problems.push(error(ctx, `instance_group[${i}].count`, `count is ${g.count}; it must be at least 1`, 'set count: 1'));
+    }
+    // Each instance is a session with its own copy of the weights: a typo such as 1000000 would
+    // exhaust memory while loading instead of failing with a message.
+    if (g.count !== undefined && g.count > MAX_INSTANCE_COUNT) {
+      problems.push(
+        error(ctx, `instance_group[${i}].count`, `count is ${g.count}; ofserve runs at most ${MAX_INSTANCE_COUNT} instances per group`, 'use a count no larger than the number of CPU cores or GPUs'),
+      );
     }
     if (g.kind === 'KIND_GPU' && gpuAvailable === false) {
       problems.push({

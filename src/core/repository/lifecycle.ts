@@ -140,6 +140,11 @@ export class ModelLifecycle implements ModelCatalog {
 
   async load(name: string): Promise<void> {
     this.#requireExplicit();
+    // The name comes from a URL: `..`, `a/b` or a name with no folder must not make the server scan
+    // a folder outside the store, nor leave one more failed entry in the index per request.
+    if (!(await this.#isModelFolder(name))) {
+      throw ofsError('OFS_MODEL_LOAD_FAILED', name, 'there is no model folder of that name in the model store');
+    }
     const failure = await this.#loadModel(name);
     if (failure) throw ofsError('OFS_MODEL_LOAD_FAILED', name, failure.reason);
   }
@@ -169,6 +174,12 @@ export class ModelLifecycle implements ModelCatalog {
       throw ofsError('OFS_REPOSITORY_NOT_FOUND', this.#opts.storeDir);
     }
     return entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
+  }
+
+  /** A plain folder name (no separators, not hidden, not `..`) of a folder (or link to one) in the store. */
+  async #isModelFolder(name: string): Promise<boolean> {
+    if (name === '' || name.startsWith('.') || /[/\\\0]/.test(name) || path.basename(name) !== name) return false;
+    return stat(path.join(this.#opts.storeDir, name)).then((s) => s.isDirectory(), () => false);
   }
 
   /** Changes when config.pbtxt, a label file or a version folder's payload changes. */

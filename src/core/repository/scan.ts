@@ -77,18 +77,27 @@ function isMissing(e: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
+/** Why a read failed, in words: EISDIR / EACCES as a phrase, else the first line of the message. */
+function readFailure(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'EISDIR') return 'it is a folder, not a file';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'ERR_INVALID_ARG_VALUE') return 'the file name contains a NUL byte';
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0];
+}
+
 async function readConfig(dir: string, name: string, file: string, problems: Problem[]): Promise<ModelConfig | undefined> {
   let text: string;
   try {
     text = await readFile(path.join(dir, CONFIG_FILENAME), 'utf8');
   } catch (e) {
-    if (!isMissing(e)) throw e;
-    problems.push({
-      severity: 'error',
-      file,
-      message: ERRORS.OFS_CONFIG_MISSING.message(name),
-      fix: ERRORS.OFS_CONFIG_MISSING.fix,
-    });
+    // A folder named config.pbtxt or a file without read permission is this model's problem, not a
+    // reason to abandon the scan of the whole store.
+    problems.push(
+      isMissing(e)
+        ? { severity: 'error', file, message: ERRORS.OFS_CONFIG_MISSING.message(name), fix: ERRORS.OFS_CONFIG_MISSING.fix }
+        : { severity: 'error', file, message: `cannot read ${file}: ${readFailure(e)}`, fix: 'make config.pbtxt a readable text file' },
+    );
     return undefined;
   }
   try {
@@ -121,12 +130,12 @@ async function readLabelFiles(dir: string, name: string, config: ModelConfig | u
       const text = await readFile(labelPath, 'utf8');
       files.push({ output, outputIndex: i, file, path: labelPath, labels: readLabels(text), crlf: hasCrlf(text) });
     } catch (e) {
-      if (!isMissing(e) && (e as NodeJS.ErrnoException).code !== 'EISDIR') throw e;
+      const missing = isMissing(e) || (e as NodeJS.ErrnoException).code === 'EISDIR';
       problems.push({
         severity: 'error',
         file: configFile,
         field,
-        message: `label file ${file} of output '${output}' not found`,
+        message: missing ? `label file ${file} of output '${output}' not found` : `cannot read label file ${file} of output '${output}': ${readFailure(e)}`,
         fix: `write ${file} with one label per line (line i names class i), or remove label_filename`,
       });
       files.push({ output, outputIndex: i, file, path: labelPath, crlf: false });

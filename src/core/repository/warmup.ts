@@ -14,6 +14,9 @@ import { resolveInsideModelDir } from './paths.js';
  * Runs on the sessions directly, so warmup is not counted in the model's statistics (as in Triton).
  */
 
+/** Largest warmup input ofserve generates (1 GiB): far above any classifier's input. */
+export const MAX_WARMUP_INPUT_BYTES = 2 ** 30;
+
 /** The tensors of one warmup sample; `input_data_file` is read from `<model>/warmup/`. */
 export async function warmupInputs(sample: ModelWarmup, config: ModelConfig, modelDir: string): Promise<Tensor[]> {
   const label = `model_warmup '${sample.name ?? ''}'`;
@@ -31,6 +34,10 @@ export async function warmupInputs(sample: ModelWarmup, config: ModelConfig, mod
     const shape = batching ? [batch, ...(input.dims ?? [])] : [...(input.dims ?? [])];
     if (shape.some((d) => !Number.isInteger(d) || d < 0)) throw ofsError('OFS_WARMUP_FAILED', label, `input '${name}' needs concrete dims, got [${shape.join(', ')}]`);
     const bytes = elementCount(shape) * dtype.itemSize;
+    // dims are config text: [100000, 100000] must be refused here, not allocated as 40 GB of zeros.
+    if (!Number.isSafeInteger(bytes) || bytes > MAX_WARMUP_INPUT_BYTES) {
+      throw ofsError('OFS_WARMUP_FAILED', label, `input '${name}' of shape [${shape.join(', ')}] would take ${bytes} bytes; warmup inputs are limited to ${MAX_WARMUP_INPUT_BYTES}`);
+    }
     let data: Uint8Array;
     if (input.input_data_file) {
       const file = resolveInsideModelDir(path.join(modelDir, 'warmup'), input.input_data_file);

@@ -9,9 +9,24 @@ import { grpcCodeOf } from '../../protocol/error-status.js';
  * (unknown model: NOT_FOUND "Request for unknown model: 'm' is not found").
  */
 
+/**
+ * Details travel in the grpc-message trailer, and a client drops trailers over its header-list limit
+ * (8-16 KiB) without ever completing the call: a message echoing a 100 KB model name would hang it.
+ */
+export const MAX_STATUS_DETAILS = 4096;
+
 export function grpcStatusOf(error: unknown): StatusObject {
   const e = toOfsError(error);
-  return { code: grpcCodeOf(e.kind), details: e.message, metadata: new Metadata() };
+  return { code: grpcCodeOf(e.kind), details: clipDetails(e.message), metadata: new Metadata() };
+}
+
+/** Cut on a code point boundary: a lone surrogate makes grpc-js's percent-encoding throw (another hang). */
+function clipDetails(text: string): string {
+  if (text.length <= MAX_STATUS_DETAILS) return text;
+  let cut = MAX_STATUS_DETAILS - 3;
+  const last = text.charCodeAt(cut - 1);
+  if (last >= 0xd800 && last <= 0xdbff) cut--;
+  return `${text.slice(0, cut)}...`;
 }
 
 export type UnaryHandler<Req, Res> = (request: Req) => Res | Promise<Res>;

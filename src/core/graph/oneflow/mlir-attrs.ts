@@ -85,6 +85,9 @@ export class OpAttrs {
   }
 }
 
+/** Integer-list attributes are shapes, strides, perms: a splat longer than this is not one of them. */
+export const MAX_SPLAT_ELEMENTS = 4096;
+
 export function intList(a: MlirAttr): number[] | undefined {
   switch (a.kind) {
     case 'array':
@@ -96,7 +99,10 @@ export function intList(a: MlirAttr): number[] | undefined {
       const vals = a.value.map((x) => (x as { value: number }).value);
       if (!a.splat) return vals;
       const n = a.type.kind === 'other' ? /^(?:vector|tensor)<([0-9]+)x/.exec(a.type.text)?.[1] : a.type.shape?.[0]?.toString();
-      return n === undefined ? undefined : new Array<number>(Number(n)).fill(vals[0] as number);
+      // The count comes from the text: a splat claiming 2^32 elements must not allocate them.
+      const count = Number(n);
+      if (n === undefined || !Number.isSafeInteger(count) || count > MAX_SPLAT_ELEMENTS) return undefined;
+      return new Array<number>(count).fill(vals[0] as number);
     }
     case 'int':
       return [a.value];

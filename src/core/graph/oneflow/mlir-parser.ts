@@ -29,8 +29,14 @@ function parseShapedBody(body: string): { shape: number[] | null; elem: string }
   return { shape: dims.map((d) => (d === '?' ? -1 : Number(d))), elem: m[2] as string };
 }
 
+/** An op with more results than this is not something OneFlow prints. */
+const MAX_PACKED_RESULTS = 4096;
+/** Attribute values nest a few levels in real files; recursion past this would overflow the stack. */
+const MAX_ATTR_DEPTH = 256;
+
 class Parser {
   readonly #lx: MlirLexer;
+  #depth = 0;
 
   constructor(lexer: MlirLexer) {
     this.#lx = lexer;
@@ -163,7 +169,12 @@ class Parser {
       do {
         const r = this.#expectKind('percent', 'as a result').text;
         if (this.#eat(':')) {
-          const n = Number(this.#expectKind('int', 'as a result count').text);
+          const countTok = this.#expectKind('int', 'as a result count');
+          const n = Number(countTok.text);
+          // The count is text: `%0:99999999999` must be an error, not billions of result names.
+          if (!Number.isSafeInteger(n) || n < 1 || n > MAX_PACKED_RESULTS) {
+            this.#lx.fail(`result count ${countTok.text} is not between 1 and ${MAX_PACKED_RESULTS}`, countTok);
+          }
           for (let i = 0; i < n; i++) results.push(`${r}#${i}`);
         } else results.push(r);
       } while (this.#eat(','));
@@ -318,6 +329,16 @@ class Parser {
   }
 
   #attrValue(): MlirAttr {
+    if (this.#depth >= MAX_ATTR_DEPTH) this.#lx.fail(`attribute values nest deeper than ${MAX_ATTR_DEPTH} levels`);
+    this.#depth++;
+    try {
+      return this.#attrValueAt();
+    } finally {
+      this.#depth--;
+    }
+  }
+
+  #attrValueAt(): MlirAttr {
     const t = this.#lx.peek();
     if (t.kind === 'punct' && (t.text === '-' || t.text === '+')) {
       this.#lx.next();

@@ -78,7 +78,9 @@ export function parseVariableMeta(text: string, path: string): VariableMeta {
       if (tokens[i++] !== ':') fail("expected ':' after data_type");
       const v = tokens[i++];
       if (v === undefined) fail('data_type has no value');
-      const n = /^[0-9]+$/.test(v as string) ? Number(v) : ONEFLOW_DTYPE_NAMES[v as string];
+      // hasOwn: `data_type: constructor` must be an unknown name, not Object's constructor function.
+      const name = v as string;
+      const n = /^[0-9]+$/.test(name) ? Number(name) : Object.hasOwn(ONEFLOW_DTYPE_NAMES, name) ? ONEFLOW_DTYPE_NAMES[name] : undefined;
       if (n === undefined) fail(`unknown data_type '${v}'`);
       dataType = n;
     } else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(field)) skipValue();
