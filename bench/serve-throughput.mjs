@@ -32,8 +32,9 @@ try {
   await convert({ cwd: work, modelDir: 'example/resnet50_oneflow/1/model', to: 'onnx', output: onnxPath });
   const input = new ort.Tensor('float32', new Float32Array(3 * 224 * 224).map((_, i) => (i % 255) / 255), [1, 3, 224, 224]);
 
-  // 1. Direct onnxruntime-node: sessions run in this thread, so concurrent sessions overlap only
-  //    inside ORT's own thread pools; that is the number a single-process server can hope for.
+  // 1. Direct onnxruntime-node in this thread. One 2-thread session is the ceiling the server is
+  //    measured against. Two 1-thread sessions on the same JS thread do NOT overlap (session.run holds
+  //    the thread), which is why ofserve runs every session in its own worker thread.
   for (const [sessions, threads] of [[1, os.cpus().length], [2, 1]]) {
     const ss = await Promise.all(
       Array.from({ length: sessions }, () => ort.InferenceSession.create(onnxPath, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' })),
@@ -48,8 +49,8 @@ try {
       }
     }));
     const ips = (n * 1000) / (performance.now() - t0);
-    results.direct.push({ sessions, threads, images_per_s: Number(ips.toFixed(2)) });
-    console.log(`direct ORT   sessions=${sessions} threads=${threads}: ${ips.toFixed(2)} img/s`);
+    results.direct.push({ sessions, threads, same_js_thread: true, images_per_s: Number(ips.toFixed(2)) });
+    console.log(`direct ORT   sessions=${sessions} threads=${threads} (one JS thread): ${ips.toFixed(2)} img/s`);
   }
 
   // 2. Through the server.
@@ -65,13 +66,23 @@ try {
     await cp(path.join(work, 'example/resnet50_oneflow'), path.join(store, 'resnet50_oneflow'), { recursive: true });
     const config = base.replace(/count: 1/, setup.groups) + `${setup.batching}\n`;
     await writeFile(path.join(store, 'resnet50_oneflow/config.pbtxt'), config);
+    // perf's clients run in this process too, sharing its 2 cores with the server.
     const server = await serve({ cwd: work, modelStore: store, httpPort: 0, address: '127.0.0.1', quiet: true, installSignalHandlers: false });
+    const rssLoadedMb = Math.round(process.memoryUsage().rss / 2 ** 20);
     try {
       const r = await perf({ model: 'resnet50_oneflow', url: server.urls.http, batchSize: 1, concurrencyRange: setup.concurrency, measurementIntervalMs: seconds * 1000 });
       for (const l of r.levels) {
-        const row = { setup: setup.name, concurrency: l.concurrency, images_per_s: Number(l.throughput.toFixed(2)), p50_ms: l.latencyUs.p50 / 1000, p99_ms: l.latencyUs.p99 / 1000 };
+        const row = {
+          setup: setup.name,
+          concurrency: l.concurrency,
+          images_per_s: Number(l.throughput.toFixed(2)),
+          p50_ms: l.latencyUs.p50 / 1000,
+          p99_ms: l.latencyUs.p99 / 1000,
+          rss_loaded_mb: rssLoadedMb,
+          rss_after_mb: Math.round(process.memoryUsage().rss / 2 ** 20),
+        };
         results.served.push(row);
-        console.log(`served       ${setup.name.padEnd(30)} c=${l.concurrency}: ${row.images_per_s} img/s, p50 ${row.p50_ms.toFixed(1)} ms, p99 ${row.p99_ms.toFixed(1)} ms`);
+        console.log(`served       ${setup.name.padEnd(30)} c=${l.concurrency}: ${row.images_per_s} img/s, p50 ${row.p50_ms.toFixed(1)} ms, p99 ${row.p99_ms.toFixed(1)} ms, rss ${row.rss_loaded_mb}→${row.rss_after_mb} MiB`);
       }
     } finally {
       await server.close();

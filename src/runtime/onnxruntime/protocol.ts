@@ -5,10 +5,18 @@ import type { Tensor } from '../../core/tensor/tensor.js';
  * (little-endian bytes + shape); each side transfers the ArrayBuffers it created, never a caller's.
  */
 
-/** `workerData` of the worker: the model and how many threads its session may use. */
+/** `workerData` of the worker: how many threads its session may use. */
 export interface WorkerConfig {
-  readonly model: Uint8Array;
   readonly intraOpThreads: number;
+}
+
+/**
+ * The first message: the model bytes. Not in workerData, which a worker keeps referenced for its whole
+ * life (a second copy of every weight per instance); a message is garbage once the session is built.
+ */
+export interface LoadMessage {
+  readonly type: 'load';
+  readonly model: Uint8Array;
 }
 
 export type ToWorker =

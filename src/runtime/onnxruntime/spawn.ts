@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { FromWorker, WorkerConfig } from './protocol.js';
+import type { FromWorker, LoadMessage, WorkerConfig } from './protocol.js';
 
 /**
  * The tsx ESM API as a file URL. It is resolved by hand from tsx's exports map because require.resolve
@@ -33,8 +33,9 @@ function newWorker(config: WorkerConfig): Worker {
 export type StartResult = { readonly ok: true; readonly worker: Worker } | { readonly ok: false; readonly message: string };
 
 /** Starts a worker and waits until its ORT session is created (or failed to be). */
-export function startWorker(config: WorkerConfig): Promise<StartResult> {
+export function startWorker(config: WorkerConfig, model: Uint8Array): Promise<StartResult> {
   const worker = newWorker(config);
+  worker.postMessage({ type: 'load', model } satisfies LoadMessage);
   return new Promise((resolve) => {
     const settle = (result: StartResult): void => {
       worker.off('message', onMessage).off('error', onError).off('exit', onExit);

@@ -1,6 +1,6 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
-import type { FromWorker, ToWorker, WorkerConfig } from './protocol.js';
+import type { FromWorker, LoadMessage, ToWorker, WorkerConfig } from './protocol.js';
 import { fromOrtTensor, toOrtTensor } from './tensors.js';
 
 /**
@@ -32,10 +32,10 @@ async function run(session: ort.InferenceSession, msg: Extract<ToWorker, { type:
   }
 }
 
-async function main(port: MessagePort, config: WorkerConfig): Promise<void> {
+async function main(port: MessagePort, config: WorkerConfig, load: LoadMessage): Promise<void> {
   let session: ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(config.model, {
+    session = await ort.InferenceSession.create(load.model, {
       intraOpNumThreads: config.intraOpThreads,
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
@@ -58,4 +58,5 @@ async function main(port: MessagePort, config: WorkerConfig): Promise<void> {
 }
 
 if (!parentPort) throw new Error('the onnxruntime worker must run in a worker thread');
-void main(parentPort, workerData as WorkerConfig);
+const port = parentPort;
+port.once('message', (load: LoadMessage) => void main(port, workerData as WorkerConfig, load));
