@@ -210,6 +210,11 @@ export const ERRORS = {
     (model: string, why: string) => `model '${model}' asks for KIND_GPU but no usable GPU was found: ${why}`,
     'use instance_group kind KIND_CPU, or run without --strict to fall back to CPU',
   ),
+  OFS_NATIVE_UNSUPPORTED: def(
+    'UNSUPPORTED',
+    (what: string) => `the native GPU backend cannot run this model: ${what}`,
+    'serve it with instance_group kind KIND_CPU (onnxruntime runs any ONNX model); the GPU backend runs ResNet-style CNNs: Conv, BatchNormalization, MaxPool, AveragePool, GlobalAveragePool, Add, Relu, Gemm, MatMul, Flatten, Softmax',
+  ),
 
   // ── client and CLI ─────────────────────────────────────────────────────────────────────────────────
   OFS_SERVER_UNREACHABLE: def(

@@ -25,6 +25,12 @@ export interface SessionOptions {
   readonly gpu?: number;
   /** Intra-op threads for this session (0 = backend default). */
   readonly threads?: number;
+  /**
+   * The largest batch one run() will carry (the model's max_batch_size, or 1 when it does not batch).
+   * Backends that preallocate per batch size (the native GPU backend) size their buffers by it; others
+   * ignore it. Default: backend-specific (8 for the native backend).
+   */
+  readonly maxBatch?: number;
 }
 
 export interface Session {

@@ -63,7 +63,12 @@ export type PlanStep =
       readonly bias?: WeightRef;
       readonly relu: boolean;
     }
-  | { readonly op: 'softmax'; readonly x: number; readonly y: number };
+  | {
+      /** Over each sample's whole tensor; the compiler emits it only on per-sample shape [C] (classes). */
+      readonly op: 'softmax';
+      readonly x: number;
+      readonly y: number;
+    };
 
 export interface NativePlan {
   readonly version: typeof PLAN_VERSION;
