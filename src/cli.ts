@@ -135,7 +135,6 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
     .option('--log-verbose <level>', 'verbose log level', int('--log-verbose'), 0)
     .option('--http-max-body <bytes>', 'largest request body accepted', int('--http-max-body'), 256 * 1024 * 1024)
     .option('--strict', 'refuse KIND_GPU instance groups when no GPU is usable, as Triton does')
-    .option('--backend <name>', 'force a backend (this build: onnxruntime)')
     .action(async (o) => {
       const { serve } = await import('./commands/serve.js');
       const server = await serve({
@@ -153,7 +152,6 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
         logVerbose: o.logVerbose,
         bodyLimit: o.httpMaxBody,
         strict: Boolean(o.strict),
-        backend: o.backend,
       });
       await server.closed;
     });

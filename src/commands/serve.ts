@@ -5,6 +5,7 @@ import { BackendRegistry } from '../core/backend.js';
 import { createLogger, silentLogger, type Logger } from '../core/log.js';
 import { ModelLifecycle, type ControlMode } from '../core/repository/lifecycle.js';
 import { OrtBackend } from '../runtime/onnxruntime/backend.js';
+import { NativeBackend } from '../runtime/native/backend.js';
 import { probeGpu } from '../runtime/native/loader.js';
 import { DataPlane } from '../server/dataplane.js';
 import { createGrpcServer } from '../server/grpc/server.js';
@@ -35,7 +36,6 @@ export interface ServeOptions {
   readonly bodyLimit?: number;
   /** Refuse KIND_GPU groups without a usable GPU, as Triton does. */
   readonly strict?: boolean;
-  readonly backend?: string;
   readonly quiet?: boolean;
   /** Stop gracefully on SIGINT/SIGTERM (default true; off for in-process use such as `demo`). */
   readonly installSignalHandlers?: boolean;
@@ -80,11 +80,9 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const shownHost = host === '0.0.0.0' ? 'localhost' : host;
 
   const backends = new BackendRegistry();
-  if (opts.backend && opts.backend !== 'onnxruntime') {
-    throw ofsError('OFS_BAD_ARGUMENT', `unknown --backend '${opts.backend}': this build has onnxruntime (CPU)`);
-  }
   backends.register(new OrtBackend(), 10);
   const gpu = probeGpu();
+  if (gpu.binding) backends.register(new NativeBackend(gpu.binding), 20);
   log.verbose(1, `GPU: ${gpu.available ? 'available' : 'not available'} (${gpu.reason})`);
 
   const lifecycle = new ModelLifecycle({

@@ -1,8 +1,8 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { ofsError, toOfsError } from '../../errors.js';
-import type { BackendRegistry, DeviceKind, ModelSource, Session } from '../backend.js';
+import { isOfsError, ofsError, toOfsError } from '../../errors.js';
+import type { BackendRegistry, DeviceKind, ModelSource, Session, SessionOptions } from '../backend.js';
 import { normalizeConfig } from '../config/normalize.js';
 import type { ModelConfig } from '../config/model-config.js';
 import type { Graph, ValueInfo } from '../graph/ir.js';
@@ -285,11 +285,12 @@ export class ModelLifecycle implements ModelCatalog {
     const groups = config.instance_group ?? [];
     const totalInstances = Math.max(1, groups.reduce((n, g) => n + (g.count ?? 1), 0));
     const threads = Math.max(1, Math.floor((this.#opts.threads ?? availableParallelism()) / totalInstances));
+    const maxBatch = Math.max(1, config.max_batch_size ?? 0);
     for (const group of groups) {
       const device = this.#deviceFor(scanned.name, group.kind ?? 'KIND_CPU');
-      const backend = await this.#opts.backends.resolve(device);
       for (let i = 0; i < (group.count ?? 1); i++) {
-        record.sessions.push(await backend.createSession(source, { device, gpu: group.gpus?.[i % (group.gpus.length || 1)], threads }));
+        const gpu = group.gpus?.[i % (group.gpus.length || 1)];
+        record.sessions.push(await this.#createSession(source, { device, gpu, threads, maxBatch }));
       }
     }
 
@@ -310,6 +311,25 @@ export class ModelLifecycle implements ModelCatalog {
       scheduler: createScheduler(config, record.sessions, stats),
       stats,
     };
+  }
+
+  /**
+   * A session on the device asked for. A model the GPU backend cannot run (an op outside its subset)
+   * runs on CPU with one warning, like a KIND_GPU group on a machine without a GPU; --strict refuses.
+   */
+  async #createSession(source: ModelSource, options: SessionOptions): Promise<Session> {
+    const backend = await this.#opts.backends.resolve(options.device);
+    try {
+      return await backend.createSession(source, options);
+    } catch (e) {
+      if (options.device !== 'gpu' || this.#opts.strictGpu || !isOfsError(e) || e.code !== 'OFS_NATIVE_UNSUPPORTED') throw e;
+      if (!this.#gpuWarned.has(source.model)) {
+        this.#gpuWarned.add(source.model);
+        this.#opts.log.warn(`model '${source.model}' runs on CPU: the GPU backend cannot run it (${e.message})`);
+      }
+      const cpu = await this.#opts.backends.resolve('cpu');
+      return cpu.createSession(source, { ...options, device: 'cpu', threads: options.threads });
+    }
   }
 
   #deviceFor(model: string, kind: string): DeviceKind {

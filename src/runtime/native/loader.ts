@@ -14,6 +14,8 @@ export interface GpuProbe {
   readonly available: boolean;
   /** Why the GPU backend is not usable, or which addon was loaded and what it found. */
   readonly reason: string;
+  /** The initialised addon, when available. */
+  readonly binding?: NativeBinding;
 }
 
 export interface NativeLoad {
@@ -112,7 +114,7 @@ export function probeGpu(options: LoadOptions = {}): GpuProbe {
       return { available: false, reason: `${reason} loaded but sees no CUDA device (check nvidia-smi and CUDA_VISIBLE_DEVICES)` };
     }
     const devices = info.devices.map((d) => `${d.ordinal}: ${d.name} (sm ${d.computeCapability}, ${Math.round(d.totalMemoryBytes / 2 ** 30)} GiB)`);
-    return { available: true, reason: `${reason}; cuDNN ${info.cudnnVersion}, cuBLAS ${info.cublasVersion}; GPU ${devices.join(', GPU ')}` };
+    return { available: true, binding, reason: `${reason}; cuDNN ${info.cudnnVersion}, cuBLAS ${info.cublasVersion}; GPU ${devices.join(', GPU ')}` };
   } catch (e) {
     return { available: false, reason: `${reason} loaded but CUDA is not usable: ${e instanceof Error ? e.message : String(e)}` };
   }
