@@ -52,7 +52,7 @@ function isBinding(mod: unknown): mod is NativeBinding {
 function fixesFor(message: string): string[] {
   const fixes: string[] = [];
   if (/NODE_MODULE_VERSION|compiled against a different Node\.js version/i.test(message)) {
-    fixes.push(`rebuild the addon for this Node.js (${process.version}): cd native && npx node-gyp rebuild`);
+    fixes.push(`rebuild the addon for this Node.js (${process.version}): npm run build:native`);
   }
   if (/invalid ELF header|wrong ELF class|Exec format error|not a valid Win32 application|mach-o/i.test(message)) {
     fixes.push(`the addon was built for another platform; rebuild it on this ${process.platform}-${process.arch} machine`);
@@ -96,7 +96,7 @@ export function loadNativeBinding(options: LoadOptions = {}): NativeLoad {
   if (failures.length === 0) {
     return {
       reason: hasDevice
-        ? 'the native GPU backend is not built on this machine (no native/build/Release/ofserve_native.node; build it with: cd native && npx node-gyp rebuild)'
+        ? 'the native GPU backend is not built on this machine (no native/build/Release/ofserve_native.node; build it with: npm run build:native)'
         : 'no NVIDIA device is present and the native GPU backend is not built',
     };
   }
