@@ -1,4 +1,4 @@
-import { parseBytesElements, serializeBytesElements } from '../protocol/bytes.js';
+import { parseBytesElements, serializeBytesElements } from '../core/tensor/bytes.js';
 
 /**
  * Triton's BYTES serialization (uint32 LE length, then the bytes, per element), with the client's

@@ -1,7 +1,7 @@
 import { ofsError } from '../errors.js';
 import { elementCount, type WireDatatype } from '../core/tensor/dtype.js';
 import type { Tensor } from '../core/tensor/tensor.js';
-import { serializeBytesElements } from './bytes.js';
+import { serializeBytesElements } from '../core/tensor/bytes.js';
 import { formatCFloat } from './format-c.js';
 
 /**

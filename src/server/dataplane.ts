@@ -6,7 +6,7 @@ import type { ModelCatalog, ServedModel } from '../core/served-model.js';
 import type { StatsSnapshot } from '../core/stats/model-stats.js';
 import type { ValueInfo } from '../core/graph/ir.js';
 import { classify } from '../protocol/classification.js';
-import { countBytesElements } from '../protocol/bytes.js';
+import { countBytesElements } from '../core/tensor/bytes.js';
 import type {
   V2ModelMetadata,
   V2ModelStatistics,

@@ -2,6 +2,7 @@ import onnxProto from 'onnx-proto';
 import { ofsError } from '../../errors.js';
 import { dtypeFromOnnx, elementCount, type WireDatatype } from '../tensor/dtype.js';
 import type { Attr, Dim, Graph, Initializer, Node, ValueInfo } from './ir.js';
+import { serializeBytesElements } from '../tensor/bytes.js';
 
 const { onnx } = onnxProto;
 
@@ -141,7 +142,7 @@ function toInitializer(t: onnxProto.onnx.ITensorProto, where: string): Initializ
 
 /** The tensor's elements as little-endian bytes, from raw_data or whichever typed field holds them. */
 function tensorBytes(t: onnxProto.onnx.ITensorProto, dtype: WireDatatype, count: number, where: string): Uint8Array {
-  if (dtype === 'BYTES') return serializeStrings(t.stringData ?? []);
+  if (dtype === 'BYTES') return serializeBytesElements(t.stringData ?? []);
   const itemSize = dtypeFromOnnx(t.dataType ?? 0)?.itemSize ?? 0;
   const size = count * itemSize;
   if (t.rawData && t.rawData.length > 0) {
@@ -204,15 +205,3 @@ function tensorBytes(t: onnxProto.onnx.ITensorProto, dtype: WireDatatype, count:
   return out;
 }
 
-/** BYTES tensors live in the IR in Triton's serialization: uint32 LE length, then the bytes, per element. */
-function serializeStrings(items: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(items.reduce((n, s) => n + 4 + s.length, 0));
-  const view = new DataView(out.buffer);
-  let at = 0;
-  for (const s of items) {
-    view.setUint32(at, s.length, true);
-    out.set(s, at + 4);
-    at += 4 + s.length;
-  }
-  return out;
-}

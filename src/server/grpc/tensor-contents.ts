@@ -1,5 +1,5 @@
 import { ofsError } from '../../errors.js';
-import { serializeBytesElements } from '../../protocol/bytes.js';
+import { serializeBytesElements } from '../../core/tensor/bytes.js';
 import type { GrpcTensorContents, Int64 } from './messages.js';
 
 /**

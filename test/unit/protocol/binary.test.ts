@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeInferBody, encodeInferResponse, parseInferenceHeaderLength } from '../../../src/protocol/binary.js';
-import { parseBytesElements, serializeBytesElements } from '../../../src/protocol/bytes.js';
+import { parseBytesElements, serializeBytesElements } from '../../../src/core/tensor/bytes.js';
 import { GRPC_CODE_BY_KIND, HTTP_STATUS_BY_KIND } from '../../../src/protocol/error-status.js';
 
 const body = (json: string, ...chunks: Uint8Array[]): Buffer => Buffer.concat([Buffer.from(json), ...chunks]);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Tensor } from '../../../src/core/tensor/tensor.js';
 import { classify } from '../../../src/protocol/classification.js';
-import { parseBytesElements } from '../../../src/protocol/bytes.js';
+import { parseBytesElements } from '../../../src/core/tensor/bytes.js';
 
 const f32 = (shape: number[], values: number[]): Tensor => ({
   name: 'OUT',

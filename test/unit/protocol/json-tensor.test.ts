@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { jsonDataToBytes, tensorToJsonText, tensorToJsonValues } from '../../../src/protocol/json-tensor.js';
-import { parseBytesElements } from '../../../src/protocol/bytes.js';
+import { parseBytesElements } from '../../../src/core/tensor/bytes.js';
 
 describe('jsonDataToBytes', () => {
   it('accepts flat and nested data in row-major order', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DataPlane } from '../../../src/server/dataplane.js';
-import { parseBytesElements } from '../../../src/protocol/bytes.js';
+import { parseBytesElements } from '../../../src/core/tensor/bytes.js';
 import { FakeCatalog, classifierModel, errorModel, fakeModel, f32, i32, readF32, readI32, sumModel } from '../../fixtures/fake-models.js';
 
 const i32Input = (name: string, shape: number[], values: number[]) => {

@@ -323,12 +323,13 @@ export function formatOneflowMlir(graph: Graph, options: WriteOneflowOptions = {
   };
 
   const args = graph.inputs.map((v, i) => `%arg${i}: ${b.typeText(v.name)}`);
-  graph.inputs.forEach((v, i) => {
+  /** `oneflow.input` / `oneflow.output`: the same attributes, named after the job and the position. */
+  const ioOp = (kind: 'input' | 'output', value: string, operand: string, i: number): string => {
     const r = b.named('output');
-    const name = `_${job}-input_${i}`;
-    const t = b.type(v.name);
+    const name = `_${job}-${kind}_${i}`;
+    const t = b.type(value);
     b.lines.push(
-      `    ${r} = "oneflow.input"(%arg${i}) ${attrDict({
+      `    ${r} = "oneflow.${kind}"(${operand}) ${attrDict({
         ...placement(),
         data_type: fmt.i32(oneflowType(t.dtype)),
         is_dynamic: fmt.bool(false),
@@ -336,10 +337,11 @@ export function formatOneflowMlir(graph: Graph, options: WriteOneflowOptions = {
         op_name: fmt.str(name),
         output_lbns: fmt.strs([`${name}/out`]),
         shape: fmt.si64s(t.shape),
-      })} : (${b.typeText(v.name)}) -> ${b.typeText(v.name)}`,
+      })} : (${b.typeText(value)}) -> ${b.typeText(value)}`,
     );
-    b.bind(v.name, r);
-  });
+    return r;
+  };
+  graph.inputs.forEach((v, i) => b.bind(v.name, ioOp('input', v.name, `%arg${i}`, i)));
 
   const variables = tensorInitializers(graph);
   for (const init of variables) {
@@ -369,23 +371,7 @@ export function formatOneflowMlir(graph: Graph, options: WriteOneflowOptions = {
   });
 
   const returns: string[] = [];
-  graph.outputs.forEach((v, i) => {
-    const r = b.named('output');
-    const name = `_${job}-output_${i}`;
-    const t = b.type(v.name);
-    b.lines.push(
-      `    ${r} = "oneflow.output"(${b.ssa(v.name)}) ${attrDict({
-        ...placement(),
-        data_type: fmt.i32(oneflowType(t.dtype)),
-        is_dynamic: fmt.bool(false),
-        nd_sbp: fmt.strs(['B']),
-        op_name: fmt.str(name),
-        output_lbns: fmt.strs([`${name}/out`]),
-        shape: fmt.si64s(t.shape),
-      })} : (${b.typeText(v.name)}) -> ${b.typeText(v.name)}`,
-    );
-    returns.push(r);
-  });
+  graph.outputs.forEach((v, i) => returns.push(ioOp('output', v.name, b.ssa(v.name), i)));
 
   const outTypes = graph.outputs.map((v) => b.typeText(v.name));
   const sig = outTypes.length === 1 ? (outTypes[0] as string) : `(${outTypes.join(', ')})`;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { batchShapeKey, concatBatch, splitBatch } from '../../../../src/core/scheduler/batch.js';
-import { parseBytesElements, serializeBytesElements } from '../../../../src/protocol/bytes.js';
+import { parseBytesElements, serializeBytesElements } from '../../../../src/core/tensor/bytes.js';
 import type { Tensor } from '../../../../src/core/tensor/tensor.js';
 
 const i32 = (name: string, shape: number[], values: number[]): Tensor => ({
