@@ -1,4 +1,5 @@
 import onnxProto from 'onnx-proto';
+import { ofsError } from '../../errors.js';
 import { dtypeFromWire } from '../tensor/dtype.js';
 import type { Attr, Graph, Initializer, ValueInfo } from './ir.js';
 
@@ -43,7 +44,7 @@ export function writeOnnxModel(graph: Graph): Uint8Array {
 
 function elemType(dtype: string): number {
   const d = dtypeFromWire(dtype);
-  if (!d) throw new Error(`unknown datatype ${dtype}`);
+  if (!d) throw ofsError('OFS_GRAPH_INVALID', `unknown datatype ${dtype}`);
   return d.onnx;
 }
 

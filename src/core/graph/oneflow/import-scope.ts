@@ -1,5 +1,6 @@
 import { ofsError } from '../../../errors.js';
 import type { WireDatatype } from '../../tensor/dtype.js';
+import { int64Bytes } from '../builders/graph-builder.js';
 import type { Attr, Initializer, Node } from '../ir.js';
 import type { MlirOp, MlirTensorType } from './mlir-ast.js';
 import { OpAttrs, asTensorType } from './mlir-attrs.js';
@@ -201,10 +202,7 @@ export class OpScope {
   }
 
   constInt64(suffix: string, values: readonly number[], shape: readonly number[] = [values.length]): string {
-    const data = new Uint8Array(values.length * 8);
-    const view = new DataView(data.buffer);
-    values.forEach((v, i) => view.setBigInt64(i * 8, BigInt(v), true));
-    return this.#constant(suffix, 'INT64', shape, data);
+    return this.#constant(suffix, 'INT64', shape, int64Bytes(values));
   }
 
   constScalar(suffix: string, value: number, dtype: WireDatatype): string {

@@ -150,7 +150,6 @@ export function importOneflowJob(job: MlirJob, options: ImportOptions): ImportRe
   const st = new ImportState(file);
   const inputs = jobInputs(job, file);
   const outputs = jobOutputs(job, file);
-  const io = jobIO(job, file);
 
   for (const [i, end] of inputs.entries()) {
     st.values.set(end.ssa, `INPUT_${i}`);
@@ -218,9 +217,10 @@ export function importOneflowJob(job: MlirJob, options: ImportOptions): ImportRe
     );
   }
 
-  const outputNames = new Set(io.outputs.map((o) => o.name));
-  const nodes = fuseGemmBias(st.nodes, st.initializers, outputNames);
-  const graph: Graph = { name: job.name, inputs: io.inputs, outputs: io.outputs, nodes, initializers: st.initializers, opset: IR_OPSET };
+  const graphInputs = inputs.map((e, i) => valueInfo(`INPUT_${i}`, e, file, job));
+  const graphOutputs = outputs.map((e, i) => valueInfo(`OUTPUT_${i}`, e, file, job));
+  const nodes = fuseGemmBias(st.nodes, st.initializers, new Set(graphOutputs.map((o) => o.name)));
+  const graph: Graph = { name: job.name, inputs: graphInputs, outputs: graphOutputs, nodes, initializers: st.initializers, opset: IR_OPSET };
   return { graph, warnings };
 }
 

@@ -86,7 +86,7 @@ export class OpAttrs {
 }
 
 /** Integer-list attributes are shapes, strides, perms: a splat longer than this is not one of them. */
-export const MAX_SPLAT_ELEMENTS = 4096;
+const MAX_SPLAT_ELEMENTS = 4096;
 
 export function intList(a: MlirAttr): number[] | undefined {
   switch (a.kind) {

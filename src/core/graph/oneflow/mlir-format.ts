@@ -26,7 +26,7 @@ export const fmt = {
 };
 
 /** An MLIR float literal: always with a decimal point, in exponent form. */
-export function floatLiteral(v: number, digits?: number): string {
+function floatLiteral(v: number, digits?: number): string {
   if (!Number.isFinite(v)) throw ofsError('OFS_GRAPH_INVALID', `cannot write the non-finite attribute value ${v}`);
   const s = digits === undefined ? v.toExponential() : v.toExponential(digits);
   const [mantissa, exp] = s.split('e') as [string, string];

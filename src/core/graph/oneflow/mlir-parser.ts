@@ -453,6 +453,7 @@ function flattenInto(a: MlirAttr, out: MlirAttr[]): void {
   else out.push(a);
 }
 
+/** MLIR prints a float it cannot round-trip in decimal as its bit pattern in the attribute's own width. */
 function hexToFloat(hex: string, type: string): number {
   const bits = BigInt(hex);
   const view = new DataView(new ArrayBuffer(8));
@@ -460,8 +461,19 @@ function hexToFloat(hex: string, type: string): number {
     view.setBigUint64(0, bits);
     return view.getFloat64(0);
   }
-  view.setUint32(0, Number(bits & 0xffffffffn));
+  if (type === 'f16') return halfToFloat(Number(bits & 0xffffn));
+  // bf16 is the top half of an f32.
+  view.setUint32(0, type === 'bf16' ? Number(bits & 0xffffn) << 16 : Number(bits & 0xffffffffn));
   return view.getFloat32(0);
+}
+
+function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * frac * 2 ** -24;
+  if (exp === 0x1f) return frac ? NaN : sign * Infinity;
+  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
 
 function describe(t: Token): string {

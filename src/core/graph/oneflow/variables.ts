@@ -24,8 +24,8 @@ export interface VariableDecl {
   readonly column: number;
 }
 
-export const META_FILENAME = 'meta';
-export const DATA_FILENAME = 'out';
+const META_FILENAME = 'meta';
+const DATA_FILENAME = 'out';
 
 /** Reads one `oneflow.variable` op's declaration, checking its attributes against its result type. */
 export function variableDecl(op: MlirOp, file: string): VariableDecl {

@@ -118,10 +118,12 @@ interface Lowering {
   readonly b: MlirBuilder;
   readonly node: Node;
   readonly opName: string;
+  /** The graph's opset: Softmax's default axis changed in opset 13. */
+  readonly opset: number;
 }
 
 function lowerNode(l: Lowering): void {
-  const { b, node, opName } = l;
+  const { b, node, opName, opset } = l;
   const out = node.outputs[0] as string;
   const outType = b.typeText(out);
   const common = (lbn: string): Record<string, Printed> => ({ ...placement(), op_name: fmt.str(opName), output_lbns: fmt.strs([`${opName}/${lbn}`]) });
@@ -182,7 +184,8 @@ function lowerNode(l: Lowering): void {
       return single('oneflow.identity', [a(0)], ins, {});
     case 'Softmax': {
       const rank = rankOf(ins[0] as string);
-      const axis = attrInt(node, 'axis', -1);
+      // Before opset 13 the default axis is 1 (and means 'flatten from axis 1'), not the last axis.
+      const axis = attrInt(node, 'axis', opset >= 13 ? -1 : 1);
       if (axis !== -1 && axis !== rank - 1) unsupported(node, `softmax over axis ${axis}`);
       return single('oneflow.softmax', [a(0)], ins, {});
     }
@@ -367,7 +370,7 @@ export function formatOneflowMlir(graph: Graph, options: WriteOneflowOptions = {
     if (node.outputs.length !== 1 && node.op !== 'MaxPool') {
       throw ofsError('OFS_GRAPH_INVALID', `node '${node.name}' (${node.op}) has ${node.outputs.length} outputs; the OneFlow writer supports one`);
     }
-    lowerNode({ b, node, opName });
+    lowerNode({ b, node, opName, opset: graph.opset });
   });
 
   const returns: string[] = [];

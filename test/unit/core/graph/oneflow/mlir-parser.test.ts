@@ -98,6 +98,16 @@ describe('parseMlir: attributes', () => {
     expect(a.get('h')).toMatchObject({ kind: 'float', value: 1 });
   });
 
+  it('reads hex bit patterns of f16 and bf16 in their own width', () => {
+    // IEEE half: 0x3C00 = 1, 0xC000 = -2, 0x3555 ≈ 0.33325, 0x0001 = 2^-24; bf16 0x3FC0 = f32 0x3FC00000 = 1.5.
+    const a = attrsOf('{a = 0x3C00 : f16, b = 0xC000 : f16, c = 0x3555 : f16, d = 0x0001 : f16, e = 0x3FC0 : bf16}');
+    expect(a.get('a')).toMatchObject({ kind: 'float', value: 1 });
+    expect(a.get('b')).toMatchObject({ value: -2 });
+    expect(a.get('c')).toMatchObject({ value: 1365 / 4096 });
+    expect(a.get('d')).toMatchObject({ value: 2 ** -24 });
+    expect(a.get('e')).toMatchObject({ value: 1.5 });
+  });
+
   it('reads strings with escapes, booleans, unit attributes and nested arrays', () => {
     const a = attrsOf('{s = "a\\"b\\0A", t = true, f = false, u, arr = [[1 : si64], ["x"]]}');
     expect(a.get('s')).toEqual({ kind: 'string', value: 'a"b\n' });

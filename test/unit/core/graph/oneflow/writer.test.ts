@@ -156,4 +156,11 @@ describe('formatOneflowMlir: what cannot be written', () => {
     const g = oneNode({ op: 'Sigmoid', name: 'sig', inputs: ['x'], outputs: ['y'], attrs: {} }, { outputs: [{ name: 'y', dtype: 'FP32', shape: [-1, 1, 4, 4] }] });
     expect(message(g)).toMatch(/^OFS_GRAPH_INVALID: .*node 'sig' \(Sigmoid\)/);
   });
+
+  it("reads Softmax's default axis by opset: the last axis from 13, axis 1 (over C·H·W) before", () => {
+    const softmax: Node = { op: 'Softmax', name: 'sm', inputs: ['x'], outputs: ['y'], attrs: {} };
+    const io = { outputs: [{ name: 'y', dtype: 'FP32' as const, shape: [-1, 1, 4, 4] }] };
+    expect(message(oneNode(softmax, io))).toBe('no error');
+    expect(message(oneNode(softmax, { ...io, opset: 11 }))).toMatch(/^OFS_GRAPH_INVALID: .*node 'sm' \(Softmax\): softmax over axis 1/);
+  });
 });
