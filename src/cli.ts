@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { isOfsError, type ErrorKind } from './errors.js';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { formatJson } from './commands/print.js';
+import { isOfsError, ofsError, type ErrorKind } from './errors.js';
 
 /**
  * Every command and flag in one place. Each action lazily imports its command module and calls a plain
@@ -60,7 +61,7 @@ function collect(value: string, previous: string[] = []): string[] {
 }
 
 function printJson(io: CliIo, value: unknown): void {
-  io.stdout(JSON.stringify(value, null, 2));
+  io.stdout(formatJson(value));
 }
 
 export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => void = (c) => (process.exitCode = c)): Command {
@@ -136,6 +137,9 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
     .option('--http-max-body <bytes>', 'largest request body accepted', int('--http-max-body'), 256 * 1024 * 1024)
     .option('--strict', 'refuse KIND_GPU instance groups when no GPU is usable, as Triton does')
     .action(async (o) => {
+      if (o.loadModel && o.modelControlMode !== 'explicit') {
+        throw ofsError('OFS_BAD_ARGUMENT', "Use of '--load-model' requires setting '--model-control-mode=explicit' as well");
+      }
       const { serve } = await import('./commands/serve.js');
       const server = await serve({
         cwd: process.cwd(),
@@ -161,7 +165,7 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
     .description('classify images against a running server and print the top-k classes')
     .argument('<images...>', 'image files (JPEG, PNG, WebP, …)')
     .option('--top <k>', 'classes per image', int('--top'), 3)
-    .option('-m, --model <name>', 'model (default: the only ready model)')
+    .option('-m, --model <name>', 'model (default: the only model on the server, else the first ready one)')
     .option('--model-version <v>', 'model version (default: latest ready)')
     .option('-u, --url <url>', 'server URL (default: localhost:8000, or localhost:8001 with -i grpc)')
     .addOption(new Option('-i, --protocol <p>', 'http or grpc').choices(['http', 'grpc']).default('http'))
@@ -206,9 +210,10 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
     .option('--concurrency-range <start:end:step>', 'concurrency levels', '1')
     .option('--request-count <n>', 'requests per level (instead of a time window)', int('--request-count'))
     .option('--measurement-interval <ms>', 'time window per level', int('--measurement-interval'), 5000)
+    .option('--shape <name:dims>', 'dims (without batch) of an input with variable dims, e.g. INPUT_0:3,224,224 (repeatable)', collect)
     .option('--json', 'print the result as JSON')
     .action(async (o) => {
-      const { perf, formatPerfReport } = await import('./commands/perf.js');
+      const { perf, formatPerfReport, parseShapeArgs } = await import('./commands/perf.js');
       const result = await perf({
         model: o.model,
         version: o.modelVersion,
@@ -218,6 +223,7 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
         concurrencyRange: o.concurrencyRange,
         requestCount: o.requestCount,
         measurementIntervalMs: o.measurementInterval,
+        shapes: parseShapeArgs(o.shape ?? []),
       });
       if (o.json) printJson(io, result);
       else io.stdout(formatPerfReport(result));
@@ -261,10 +267,10 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<void>
   try {
     await program.parseAsync(argv);
   } catch (e) {
-    // commander signals help/version and usage errors by throwing CommanderError under exitOverride
-    if (e && typeof e === 'object' && 'code' in e && typeof (e as { code: unknown }).code === 'string' && (e as { code: string }).code.startsWith('commander.')) {
-      const code = (e as { code: string; exitCode?: number }).code;
-      process.exitCode = code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help' ? 0 : EXIT_USAGE;
+    // commander signals help/version (exitCode 0) and usage errors, a missing command included, by
+    // throwing CommanderError under exitOverride
+    if (e instanceof CommanderError) {
+      process.exitCode = e.exitCode === 0 ? 0 : EXIT_USAGE;
       return;
     }
     process.exitCode = reportError(e, io);

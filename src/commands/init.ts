@@ -180,12 +180,15 @@ async function planUserModel(opts: InitOptions, repository: string): Promise<Mod
     gpu: opts.gpu,
   });
   const { bytes } = model;
-  const entries: Entry[] = [
-    bytes
-      ? fileEntry(path.join(vdir, ONNX_MODEL_FILENAME), () => bytes)
-      : { path: path.join(vdir, ONEFLOW_MODEL_DIRNAME), folder: true, write: (t) => cp(model.path, t, { recursive: true }) },
-    fileEntry(path.join(dir, CONFIG_FILENAME), () => printPbtxt(config)),
-  ];
+  const entries: Entry[] = [];
+  if (bytes) {
+    entries.push(fileEntry(path.join(vdir, ONNX_MODEL_FILENAME), () => bytes));
+  } else if (path.resolve(model.path) !== path.join(vdir, ONEFLOW_MODEL_DIRNAME)) {
+    entries.push({ path: path.join(vdir, ONEFLOW_MODEL_DIRNAME), folder: true, write: (t) => cp(model.path, t, { recursive: true }) });
+  }
+  // else the model already sits in its version folder: only config.pbtxt and labels.txt are written
+  // (replacing the folder under --force would delete the very model being copied).
+  entries.push(fileEntry(path.join(dir, CONFIG_FILENAME), () => printPbtxt(config)));
   const text = labelsText;
   if (text !== undefined) entries.push(fileEntry(path.join(dir, DEFAULT_LABELS_FILENAME), () => text));
   return { name, entries, warnings };
@@ -261,6 +264,10 @@ async function write(entry: Entry): Promise<void> {
  */
 export async function init(opts: InitOptions): Promise<InitResult> {
   if (opts.example && opts.model) throw ofsError('OFS_BAD_ARGUMENT', 'pass either a model or --example, not both');
+  // The example's names and labels are fixed; taking these flags silently would write something else.
+  if (opts.example && (opts.name !== undefined || opts.labels !== undefined)) {
+    throw ofsError('OFS_BAD_ARGUMENT', '--name and --labels apply to a model of your own, not to --example');
+  }
   const repository = path.resolve(opts.cwd, opts.repository ?? 'model_repository');
   const plans = opts.example ? planExample(opts, repository) : [await planUserModel(opts, repository)];
   const entries = plans.flatMap((p) => p.entries);

@@ -172,6 +172,24 @@ export function parseConcurrencyRange(text: string): ConcurrencyRange {
 }
 
 /**
+ * perf_analyzer's `--shape NAME:d1,d2,…` (repeatable) → dims by input name. The name is what comes
+ * before the last ':', so a name holding ':' still works.
+ */
+export function parseShapeArgs(values: readonly string[]): Record<string, number[]> {
+  const shapes: Record<string, number[]> = {};
+  for (const value of values) {
+    const at = value.lastIndexOf(':');
+    const name = value.slice(0, Math.max(0, at));
+    const dims = value.slice(at + 1).split(',');
+    if (at <= 0 || dims.some((d) => !/^\d+$/.test(d.trim()) || Number(d) < 1)) {
+      throw ofsError('OFS_BAD_ARGUMENT', `--shape '${value}' must be NAME:d1,d2,… with positive integer dims, e.g. --shape INPUT_0:3,224,224`);
+    }
+    Object.defineProperty(shapes, name, { value: dims.map(Number), enumerable: true, writable: true, configurable: true });
+  }
+  return shapes;
+}
+
+/**
  * One seeded random request: every model input at its declared dims, with the batch dim prepended
  * when the model batches. perf_analyzer's rules: -b > 1 needs a batching model, and variable dims
  * need --shape.

@@ -14,7 +14,10 @@ const record = (name: string) => async (opts: unknown) => {
 };
 
 vi.mock('../../src/commands/serve.js', () => ({ serve: record('serve') }));
-vi.mock('../../src/commands/perf.js', () => ({ perf: record('perf'), formatPerfReport: () => 'perf report' }));
+vi.mock('../../src/commands/perf.js', async () => {
+  const actual = await vi.importActual<typeof import('../../src/commands/perf.js')>('../../src/commands/perf.js');
+  return { perf: record('perf'), formatPerfReport: () => 'perf report', parseShapeArgs: actual.parseShapeArgs };
+});
 vi.mock('../../src/commands/validate.js', () => ({ validate: record('validate'), formatValidateReport: () => 'validate report' }));
 vi.mock('../../src/commands/classify.js', async () => {
   const { ofsError } = await import('../../src/errors.js');
@@ -66,6 +69,28 @@ describe('ofserve CLI flags', () => {
     const r = await run(['perf', '-m', 'resnet', '-u', 'host:8000', '-i', 'http', '-b', '4', '--concurrency-range', '1:4:1', '--request-count', '50', '--measurement-interval', '2000']);
     expect(r.code, r.err).toBe(0);
     expect(calls.perf?.[0]).toMatchObject({ model: 'resnet', url: 'host:8000', protocol: 'http', batchSize: 4, concurrencyRange: '1:4:1', requestCount: 50, measurementIntervalMs: 2000 });
+  });
+
+  it("perf takes perf_analyzer's repeatable --shape NAME:dims, which its variable-dims error asks for", async () => {
+    const r = await run(['perf', '-m', 'm', '--shape', 'INPUT_0:3,224,224', '--shape', 'a:b:7']);
+    expect(r.code, r.err).toBe(0);
+    expect(calls.perf?.[0]).toMatchObject({ shapes: { INPUT_0: [3, 224, 224], 'a:b': [7] } });
+    const bad = await run(['perf', '-m', 'm', '--shape', 'INPUT_0']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('--shape');
+  });
+
+  it('serve --load-model without explicit mode is a usage error, as in tritonserver', async () => {
+    const r = await run(['serve', '--load-model', 'a']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('--model-control-mode=explicit');
+    expect(calls.serve).toBeUndefined();
+  });
+
+  it('no command prints the help and exits 2', async () => {
+    const r = await run([]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('Usage: ofserve');
   });
 
   it('validate exits 1 when the repository has errors', async () => {

@@ -10,12 +10,6 @@ export const BACKEND_ONEFLOW = 'oneflow';
 export const BACKEND_ONNXRUNTIME = 'onnxruntime';
 export const PLATFORM_ONNX = 'onnxruntime_onnx';
 
-/** Backend name → the payload file or folder Triton looks for in a version folder. */
-export const DEFAULT_MODEL_FILENAMES: Readonly<Record<string, string>> = {
-  [BACKEND_ONEFLOW]: ONEFLOW_MODEL_DIRNAME,
-  [BACKEND_ONNXRUNTIME]: ONNX_MODEL_FILENAME,
-};
-
 /** The oneflow backend's rule: IO tensors are named INPUT_<i> / OUTPUT_<i>. */
 export const ONEFLOW_INPUT_PATTERN = /^INPUT_(\d+)$/;
 export const ONEFLOW_OUTPUT_PATTERN = /^OUTPUT_(\d+)$/;

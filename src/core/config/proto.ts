@@ -17,7 +17,3 @@ export const modelConfigRoot: protobuf.Root = root;
 export function typeLabel(t: protobuf.ReflectionObject): string {
   return t.fullName.replace(/^\.inference\./, '');
 }
-
-/** The same Type under the name the proto gives it; the barrel exports it as ModelConfigType only,
- * because `ModelConfig` there is the plain-object interface of model-config.ts. */
-export const ModelConfig: protobuf.Type = ModelConfigType;

@@ -1,5 +1,5 @@
 /** The model repository layer: scan a store, pick versions and payloads, read labels, validate. */
-export { scanRepository, scanModel, type RepositoryScan, type ScannedModel, type ScannedVersion, type LabelFile } from './scan.js';
+export { scanRepository, scanModel, listModelFolders, type RepositoryScan, type ScannedModel, type ScannedVersion, type LabelFile } from './scan.js';
 export { selectVersions, type VersionPolicyContext } from './version-policy.js';
 export { parseVersionDirName, type VersionDirName } from './version-dirs.js';
 export { resolveInsideModelDir } from './paths.js';

@@ -14,7 +14,7 @@ import { createScheduler } from '../scheduler/create.js';
 import type { ModelCatalog, ModelIndexEntry, ModelState, ServedModel } from '../served-model.js';
 import { createModelStats } from '../stats/stats.js';
 import { dtypeFromConfig } from '../tensor/dtype.js';
-import { scanModel, type ScannedModel, type ScannedVersion } from './scan.js';
+import { listModelFolders, scanModel, type ScannedModel, type ScannedVersion } from './scan.js';
 import { validateModelGraphs } from './validate.js';
 import { runWarmup } from './warmup.js';
 
@@ -65,6 +65,12 @@ export class ModelLifecycle implements ModelCatalog {
   readonly #opts: LifecycleOptions;
   readonly #models = new Map<string, ModelRecord>();
   #gpuWarned = new Set<string>();
+  /**
+   * Loads, unloads, polls and stop run one at a time: a stop while a poll is loading, or an unload while
+   * a load of the same model is under way, would otherwise leave sessions running that nothing owns.
+   */
+  #queue: Promise<unknown> = Promise.resolve();
+  #stopping = false;
 
   constructor(opts: LifecycleOptions) {
     this.#opts = opts;
@@ -72,27 +78,36 @@ export class ModelLifecycle implements ModelCatalog {
 
   /** Initial load for the control mode; returns the models that failed (the server decides to exit). */
   async start(): Promise<LoadFailure[]> {
-    const { controlMode, startupModels = [] } = this.#opts;
-    const all = await this.#modelFolders();
-    const names =
-      controlMode === 'explicit' ? (startupModels.includes('*') ? all : startupModels.filter((n) => n !== '*')) : all;
-    const failures: LoadFailure[] = [];
-    for (const name of names) {
-      const failure = await this.#loadModel(name);
-      if (failure) failures.push(failure);
-    }
-    return failures;
+    return this.#exclusive(async () => {
+      const { controlMode, startupModels = [] } = this.#opts;
+      const all = await this.#modelFolders();
+      const names =
+        controlMode === 'explicit' ? (startupModels.includes('*') ? all : startupModels.filter((n) => n !== '*')) : all;
+      const failures: LoadFailure[] = [];
+      for (const name of names) {
+        // --load-model names come from the command line: one with no folder must not scan outside the store.
+        if (!(await this.#isModelFolder(name))) {
+          failures.push({ model: name, reason: 'there is no model folder of that name in the model store' });
+          continue;
+        }
+        const failure = await this.#loadModel(name);
+        if (failure) failures.push(failure);
+      }
+      return failures;
+    });
   }
 
   /** Poll mode: load new and changed models, unload removed ones. */
   async poll(): Promise<void> {
-    const present = new Set(await this.#modelFolders());
-    for (const name of [...this.#models.keys()]) if (!present.has(name)) await this.#unloadModel(name);
-    for (const name of present) {
-      const known = this.#models.get(name);
-      if (known && known.fingerprint === (await this.#fingerprint(name))) continue;
-      await this.#loadModel(name);
-    }
+    return this.#exclusive(async () => {
+      const present = new Set(await this.#modelFolders());
+      for (const name of [...this.#models.keys()]) if (!present.has(name)) await this.#unloadModel(name);
+      for (const name of present) {
+        const known = this.#models.get(name);
+        if (known && known.fingerprint === (await this.#fingerprint(name))) continue;
+        await this.#loadModel(name);
+      }
+    });
   }
 
   get(name: string, version?: string): ServedModel {
@@ -140,24 +155,44 @@ export class ModelLifecycle implements ModelCatalog {
 
   async load(name: string): Promise<void> {
     this.#requireExplicit();
-    // The name comes from a URL: `..`, `a/b` or a name with no folder must not make the server scan
-    // a folder outside the store, nor leave one more failed entry in the index per request.
-    if (!(await this.#isModelFolder(name))) {
-      throw ofsError('OFS_MODEL_LOAD_FAILED', name, 'there is no model folder of that name in the model store');
-    }
-    const failure = await this.#loadModel(name);
-    if (failure) throw ofsError('OFS_MODEL_LOAD_FAILED', name, failure.reason);
+    return this.#exclusive(async () => {
+      // The name comes from a URL: `..`, `a/b` or a name with no folder must not make the server scan
+      // a folder outside the store, nor leave one more failed entry in the index per request.
+      if (!(await this.#isModelFolder(name))) {
+        throw ofsError('OFS_MODEL_LOAD_FAILED', name, 'there is no model folder of that name in the model store');
+      }
+      const failure = await this.#loadModel(name);
+      if (failure) throw ofsError('OFS_MODEL_LOAD_FAILED', name, failure.reason);
+    });
   }
 
   async unload(name: string): Promise<void> {
     this.#requireExplicit();
-    if (!this.#models.has(name)) throw ofsError('OFS_MODEL_UNKNOWN', name);
-    await this.#unloadModel(name);
+    return this.#exclusive(async () => {
+      if (!this.#models.has(name)) throw ofsError('OFS_MODEL_UNKNOWN', name);
+      await this.#unloadModel(name);
+    });
   }
 
-  /** Drains every scheduler (in-flight requests finish) and disposes every session. */
+  /**
+   * Drains every scheduler (in-flight requests finish) and disposes every session. A load or poll
+   * already running finishes first; one asked for after stop loads nothing.
+   */
   async stop(): Promise<void> {
-    for (const name of [...this.#models.keys()]) await this.#unloadModel(name);
+    this.#stopping = true;
+    return this.#exclusive(async () => {
+      for (const name of [...this.#models.keys()]) await this.#unloadModel(name);
+    }, true);
+  }
+
+  /** Runs `task` after every earlier one has settled; refused once stop() was called (except stop's own). */
+  #exclusive<T>(task: () => Promise<T>, evenWhenStopping = false): Promise<T> {
+    const run = this.#queue.then(() => {
+      if (this.#stopping && !evenWhenStopping) throw ofsError('OFS_SERVER_SHUTTING_DOWN');
+      return task();
+    });
+    this.#queue = run.catch(() => undefined);
+    return run;
   }
 
   #requireExplicit(): void {
@@ -166,14 +201,8 @@ export class ModelLifecycle implements ModelCatalog {
     }
   }
 
-  async #modelFolders(): Promise<string[]> {
-    let entries;
-    try {
-      entries = await readdir(this.#opts.storeDir, { withFileTypes: true });
-    } catch {
-      throw ofsError('OFS_REPOSITORY_NOT_FOUND', this.#opts.storeDir);
-    }
-    return entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
+  #modelFolders(): Promise<string[]> {
+    return listModelFolders(this.#opts.storeDir);
   }
 
   /** A plain folder name (no separators, not hidden, not `..`) of a folder (or link to one) in the store. */
@@ -242,8 +271,13 @@ export class ModelLifecycle implements ModelCatalog {
       loaded.push(record);
     }
 
-    // Swap in the new versions, then drain the old ones: requests never see a model without a version.
     const previous = this.#models.get(name);
+    // A reload whose versions all fail (a bad warmup entry, a payload the backend refuses) is a broken
+    // edit like a bad config: the versions already serving keep serving.
+    if (firstFailure && !loaded.some((v) => v.state === 'READY') && previous?.versions.some((v) => v.state === 'READY')) {
+      return this.#fail(name, fingerprint, firstFailure);
+    }
+    // Swap in the new versions, then drain the old ones: requests never see a model without a version.
     this.#models.set(name, { name, versions: loaded, fingerprint });
     if (previous) await this.#drain(previous);
     return firstFailure ? { model: name, reason: firstFailure } : undefined;

@@ -20,14 +20,20 @@ export async function readModelIO(payload: ModelPayload): Promise<{ graph?: Grap
     const bytes = await readFile(payload.path);
     return { graph: readOnnxModel(bytes, payload.file), problems: [] };
   } catch (e) {
+    if (isOfsError(e)) return { problems: [{ severity: 'error', file: payload.file, message: e.message, fix: e.fix }] };
     const code = (e as NodeJS.ErrnoException | undefined)?.code;
     if (code === 'ENOENT' || code === 'EISDIR') {
       return {
         problems: [{ severity: 'error', file: payload.file, message: `cannot find the model file ${payload.file}`, fix: 'put the ONNX model there' }],
       };
     }
-    if (!isOfsError(e)) throw e;
-    return { problems: [{ severity: 'error', file: payload.file, message: e.message, fix: e.fix }] };
+    // Permissions, a link loop, …: still this model's problem, not a reason to abandon the others.
+    if (typeof code === 'string') {
+      return {
+        problems: [{ severity: 'error', file: payload.file, message: `cannot read the model file ${payload.file}: ${(e as Error).message.split('\n')[0]}`, fix: 'make it a readable file' }],
+      };
+    }
+    throw e;
   }
 }
 

@@ -230,13 +230,21 @@ export async function scanModel(storeDir: string, name: string): Promise<Scanned
  */
 export async function scanRepository(storeDir: string): Promise<RepositoryScan> {
   const root = path.resolve(storeDir);
-  const isDir = await stat(root).then((s) => s.isDirectory(), () => false);
+  const models: ScannedModel[] = [];
+  for (const name of await listModelFolders(root)) models.push(await scanModel(root, name));
+  return { storeDir: root, models };
+}
+
+/**
+ * The model folder names of a store, sorted: sub-folders and links to folders, hidden ones left out.
+ * `validate` and `serve` both list through here, so they agree on which models a store holds.
+ * Throws OFS_REPOSITORY_NOT_FOUND when the store is not a folder.
+ */
+export async function listModelFolders(storeDir: string): Promise<string[]> {
+  const isDir = await stat(storeDir).then((s) => s.isDirectory(), () => false);
   if (!isDir) throw ofsError('OFS_REPOSITORY_NOT_FOUND', storeDir);
-  const names = [...(await entryTypes(root))]
+  return [...(await entryTypes(storeDir))]
     .filter(([n, t]) => t === 'dir' && !n.startsWith('.'))
     .map(([n]) => n)
     .sort();
-  const models: ScannedModel[] = [];
-  for (const name of names) models.push(await scanModel(root, name));
-  return { storeDir: root, models };
 }

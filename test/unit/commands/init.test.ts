@@ -1,4 +1,4 @@
-import { readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { init } from '../../../src/commands/init.js';
@@ -79,12 +79,23 @@ describe('init', () => {
     expect(readLabels(await readFile(path.join(dir, 'labels.txt'), 'utf8'))).toHaveLength(11);
   });
 
+  it('a OneFlow model already in its version folder gets a config, and --force does not delete it', async () => {
+    const cwd = await repoDir({});
+    await cp(AFFINE, path.join(cwd, 'model_repository', 'affine', '1', 'model'), { recursive: true });
+    const result = await init({ cwd, model: 'model_repository/affine/1/model', force: true });
+    expect(result.files).toEqual(['model_repository/affine/config.pbtxt', 'model_repository/affine/labels.txt']);
+    expect(await readFile(path.join(cwd, 'model_repository', 'affine', '1', 'model', 'model.mlir'))).toEqual(await readFile(path.join(AFFINE, 'model.mlir')));
+    expect(await validateRepository(result.repository)).toEqual({ models: [{ name: 'affine', problems: [] }], problems: [] });
+  });
+
   it('needs a model or --example, and refuses a folder that is not a OneFlow model', async () => {
     const cwd = await repoDir({ 'empty/': '' });
     await expect(init({ cwd })).rejects.toMatchObject({ code: 'OFS_BAD_ARGUMENT' });
     await expect(init({ cwd, model: 'missing.onnx' })).rejects.toMatchObject({ code: 'OFS_FILE_NOT_FOUND' });
     await expect(init({ cwd, model: 'empty' })).rejects.toMatchObject({ code: 'OFS_MODEL_FORMAT' });
     await expect(init({ cwd, model: 'x.onnx', example: true })).rejects.toMatchObject({ code: 'OFS_BAD_ARGUMENT' });
+    await expect(init({ cwd, example: true, name: 'mine' })).rejects.toMatchObject({ code: 'OFS_BAD_ARGUMENT' });
+    await expect(init({ cwd, example: true, labels: 'l.txt' })).rejects.toMatchObject({ code: 'OFS_BAD_ARGUMENT' });
   });
 
   it('--example writes a demo repository that validates clean, in which the seed config validates too', async () => {

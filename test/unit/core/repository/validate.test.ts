@@ -1,4 +1,4 @@
-import { cp, rm } from 'node:fs/promises';
+import { cp, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Graph } from '../../../../src/core/graph/ir.js';
@@ -215,6 +215,16 @@ describe('validateRepository', () => {
     expect(report.models.map((m) => [m.name, m.problems.map((p) => p.field ?? p.file)])).toEqual([
       ['colour', ['output[0].label_filename', 'name', 'input[0].dims']],
       ['other', ['other/config.pbtxt', 'other/1']],
+    ]);
+  });
+
+  it('a model file that cannot be read (a link loop) is a problem on that file, not a crash', async () => {
+    const { 'colour/1/model.onnx': _, ...tree } = colourFiles();
+    const store = await repoDir({ ...tree, 'colour/1/': '' });
+    await symlink('model.onnx', path.join(store, 'colour', '1', 'model.onnx'));
+    const report = await validateRepository(store);
+    expect(report.models[0].problems).toEqual([
+      expect.objectContaining({ severity: 'error', file: 'colour/1/model.onnx', message: expect.stringContaining('cannot read the model file colour/1/model.onnx') }),
     ]);
   });
 });
