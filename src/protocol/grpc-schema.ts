@@ -40,10 +40,6 @@ export const PLAIN_OBJECT_OPTIONS: protobuf.IConversionOptions = {
   oneofs: true,
 };
 
-export function messageType(name: string): protobuf.Type {
-  return grpcRoot.lookupType(name);
-}
-
 // ── messages on the wire ─────────────────────────────────────────────────────────────────────────
 
 /** Serializing accepts plain objects with enum names or numbers, and numbers or strings for 64-bit fields. */

@@ -125,10 +125,6 @@ export interface V2RepositoryIndexRequest {
   ready?: boolean;
 }
 
-export interface V2ErrorBody {
-  error: string;
-}
-
 /** Header names of the binary tensor data extension (Node lowercases incoming header names). */
 export const HEADER_INFERENCE_LENGTH = 'inference-header-content-length';
 export const HEADER_INFERENCE_LENGTH_OUT = 'Inference-Header-Content-Length';

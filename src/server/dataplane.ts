@@ -362,7 +362,12 @@ export class DataPlane {
       }));
   }
 
-  load(name: string): Promise<void> {
+  /** `parameterNames`: the keys of the load request's parameters; config and file overrides are refused. */
+  async load(name: string, parameterNames: readonly string[] = []): Promise<void> {
+    const overrides = parameterNames.filter((k) => k === 'config' || k.startsWith('file:'));
+    if (overrides.length > 0) {
+      throw ofsError('OFS_PROTOCOL_UNSUPPORTED', `load parameters ${overrides.join(', ')} are not supported by this server`);
+    }
     return this.#catalog.load(name);
   }
 

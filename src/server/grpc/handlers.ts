@@ -1,5 +1,5 @@
 import type { ServerDuplexStream, UntypedServiceImplementation } from '@grpc/grpc-js';
-import { ofsError } from '../../errors.js';
+import { isOfsError, ofsError } from '../../errors.js';
 import type { DataPlane } from '../dataplane.js';
 import {
   FINAL_RESPONSE,
@@ -48,7 +48,9 @@ function streamInfer(dataplane: DataPlane) {
     call.on('data', (request: GrpcModelInferRequest) => {
       const response: Promise<GrpcModelStreamInferResponse> = infer(dataplane, request, wantsFinalFlag(request)).then(
         (infer_response) => ({ infer_response }),
-        (error: unknown) => ({ error_message: grpcStatusOf(error).details }),
+        // The id goes back with the error (as Triton does) so a client with several requests in
+        // flight on the stream, such as perf_analyzer, can tell which one failed.
+        (error: unknown) => ({ error_message: grpcStatusOf(error).details, infer_response: { id: request.id ?? '' } }),
       );
       written = written
         .then(async () => {
@@ -67,6 +69,20 @@ function streamInfer(dataplane: DataPlane) {
   };
 }
 
+/**
+ * Triton's gRPC ModelReady answers an unknown model with ready: false and an OK status (core's
+ * ModelIsReady swallows the lookup error), so tritonclient.grpc's is_model_ready returns False
+ * instead of raising.
+ */
+function modelReady(dataplane: DataPlane, r: GrpcModelRef): boolean {
+  try {
+    return dataplane.modelReady(r.name ?? '', r.version || undefined);
+  } catch (e) {
+    if (isOfsError(e) && e.code === 'OFS_MODEL_UNKNOWN') return false;
+    throw e;
+  }
+}
+
 function unimplemented(rpc: string) {
   return unary(() => {
     throw ofsError('OFS_PROTOCOL_UNSUPPORTED', `${rpc} is not supported by this server`);
@@ -77,7 +93,7 @@ export function inferenceHandlers(dataplane: DataPlane): UntypedServiceImplement
   return {
     ServerLive: unary(() => ({ live: dataplane.live() })),
     ServerReady: unary(() => ({ ready: dataplane.ready() })),
-    ModelReady: unary((r: GrpcModelRef) => ({ ready: dataplane.modelReady(r.name ?? '', r.version || undefined) })),
+    ModelReady: unary((r: GrpcModelRef) => ({ ready: modelReady(dataplane, r) })),
     ServerMetadata: unary(() => serverMetadataToGrpc(dataplane.serverMetadata())),
     ModelMetadata: unary((r: GrpcModelRef) => modelMetadataToGrpc(dataplane.modelMetadata(r.name ?? '', r.version || undefined))),
     ModelInfer: unary((r: GrpcModelInferRequest) => infer(dataplane, r, false)),
@@ -90,11 +106,7 @@ export function inferenceHandlers(dataplane: DataPlane): UntypedServiceImplement
     }),
     RepositoryModelLoad: unary(async (r: GrpcRepositoryModelRequest) => {
       refuseRepositoryName(r.repository_name);
-      const overrides = Object.keys(r.parameters ?? {}).filter((k) => k === 'config' || k.startsWith('file:'));
-      if (overrides.length > 0) {
-        throw ofsError('OFS_PROTOCOL_UNSUPPORTED', `load parameters ${overrides.join(', ')} are not supported by this server`);
-      }
-      await dataplane.load(r.model_name ?? '');
+      await dataplane.load(r.model_name ?? '', Object.keys(r.parameters ?? {}));
       return {};
     }),
     RepositoryModelUnload: unary(async (r: GrpcRepositoryModelRequest) => {

@@ -76,7 +76,8 @@ export interface GrpcModelInferResponse {
 
 export interface GrpcModelStreamInferResponse {
   error_message?: string;
-  infer_response?: GrpcModelInferResponse;
+  /** With an error, only the failed request's id. */
+  infer_response?: Partial<GrpcModelInferResponse>;
 }
 
 /** ModelReady, ModelMetadata, ModelConfig and ModelStatistics requests. */

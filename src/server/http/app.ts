@@ -85,6 +85,9 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   app.addHook('onRequest', async (request) => {
     delete request.raw.headers['content-type'];
   });
+  // Node answers any Expect other than 100-continue (an empty `Expect:` included) with a bare 417;
+  // Triton's server ignores such expectations, so a client sending one must still be served.
+  app.server.on('checkExpectation', (req, res) => app.server.emit('request', req, res));
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (request, body, done) => {
     decodeRequestBody(body as Buffer, request.headers['content-encoding'] as string | undefined, bodyLimit).then(
@@ -171,11 +174,7 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   route('/v2/repository/models/:m/load', {
     POST: async (q, r) => {
       const body = jsonBody<{ parameters?: Record<string, unknown> }>(q);
-      const overrides = Object.keys(body?.parameters ?? {}).filter((k) => k === 'config' || k.startsWith('file:'));
-      if (overrides.length > 0) {
-        throw ofsError('OFS_PROTOCOL_UNSUPPORTED', `load parameters ${overrides.join(', ')} are not supported by this server`);
-      }
-      await dataplane.load((q.params as Params).m as string);
+      await dataplane.load((q.params as Params).m as string, Object.keys(body?.parameters ?? {}));
       void sendEmpty(r, 200);
     },
   });

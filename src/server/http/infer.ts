@@ -64,7 +64,8 @@ export async function handleInfer(
     reply.header('content-encoding', coding);
   }
   reply.code(200).header('content-type', encoded.contentType);
-  // Stays the uncompressed JSON length: the client decompresses first, then splits.
-  if (encoded.headerLength !== undefined) reply.header(HEADER_INFERENCE_LENGTH_OUT, String(encoded.headerLength));
+  // Stays the uncompressed JSON length: the client decompresses first, then splits. Set on the raw
+  // response because reply.header() lowercases names, and Triton writes this one capitalized.
+  if (encoded.headerLength !== undefined) reply.raw.setHeader(HEADER_INFERENCE_LENGTH_OUT, String(encoded.headerLength));
   await reply.send(payload);
 }

@@ -88,4 +88,34 @@ describe('DynamicBatchScheduler', () => {
     expect(s.inflight()).toBe(0);
     await expect(s.enqueue(req(1))).rejects.toThrow('server is shutting down');
   });
+  it('stop() during an execution drains the requests queued behind it before resolving', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const session = new FakeSession(io, out, async (inputs) => {
+      await gate;
+      return double(inputs);
+    });
+    const s = new DynamicBatchScheduler({ sessions: [session], stats: createModelStats(), maxBatchSize: 1, preferredBatchSizes: [], maxQueueDelayNs: 10_000 * MS });
+    const first = s.enqueue(req(1));
+    const queued = [s.enqueue(req(2)), s.enqueue(req(3))];
+    let stopped = false;
+    const stopping = s.stop().then(() => (stopped = true));
+    await new Promise((r) => setTimeout(r, 5));
+    expect(stopped).toBe(false);
+    release();
+    await stopping;
+    expect(s.inflight()).toBe(0);
+    expect(await Promise.all([first, ...queued].map(async (p) => readF32((await p).outputs[0])))).toEqual([[2], [4], [6]]);
+    expect(session.runs).toHaveLength(3);
+  });
+
+  it('runs requests of different shapes in separate executions, in arrival order', async () => {
+    const session = new FakeSession([{ name: 'X', dtype: 'FP32', shape: [-1] }], [{ name: 'Y', dtype: 'FP32', shape: [-1] }], double);
+    const s = new DynamicBatchScheduler({ sessions: [session], stats: createModelStats(), maxBatchSize: 8, preferredBatchSizes: [], maxQueueDelayNs: 5 * MS });
+    const wide = (v: number) => ({ inputs: [f32('X', [1, 2], [v, v])], batchSize: 1, receivedNs: process.hrtime.bigint() });
+    const results = await Promise.all([s.enqueue(req(1)), s.enqueue(wide(2)), s.enqueue(req(3))]);
+    expect(results.map((r) => readF32(r.outputs[0]))).toEqual([[2], [4, 4], [6]]);
+    expect(session.runs.map((r) => r.inputs[0].shape)).toEqual([[1, 1], [1, 2], [1, 1]]);
+    await s.stop();
+  });
 });

@@ -114,9 +114,13 @@ describe('gRPC endpoint', () => {
   it('answers NOT_FOUND with Triton\'s message for an unknown model', async () => {
     expect(await client.call('ModelReady', { name: 'simple' })).toEqual({ ready: true });
     const unknown = { code: NOT_FOUND, details: "Request for unknown model: 'nope' is not found" };
-    expect(await statusOf(client.call('ModelReady', { name: 'nope' }))).toEqual(unknown);
     expect(await statusOf(client.call('ModelMetadata', { name: 'nope' }))).toEqual(unknown);
     expect(await statusOf(client.call('ModelInfer', { ...sumRequest('nope', 1) }))).toEqual(unknown);
+  });
+
+  it('answers ModelReady for an unknown model with ready: false and an OK status, as Triton does', async () => {
+    expect(await client.call('ModelReady', { name: 'nope' })).toEqual({ ready: false });
+    expect(await client.call('ModelReady', { name: 'simple', version: '7' })).toEqual({ ready: false });
   });
 
   it('runs ModelInfer on raw_input_contents and answers raw_output_contents', async () => {
@@ -233,6 +237,12 @@ describe('gRPC endpoint', () => {
     expect(got[0].infer_response.id).toBe('a');
     expect(got[2].infer_response.id).toBe('c');
     expect(got[0].infer_response.parameters).toEqual({});
+  });
+
+  it('returns the failed request\'s id with a streamed error, as Triton does', async () => {
+    const got = await collect(client, [sumRequest('simple', 1, { id: 'ok' }), sumRequest('simple', 9, { id: 'too-big' })]);
+    expect(got.map((m) => m.error_message)).toEqual(['', expect.stringContaining('batch-size must be <= 8')]);
+    expect(got.map((m) => m.infer_response?.id)).toEqual(['ok', 'too-big']);
   });
 
   it('returns the model configuration as inference.ModelConfig', async () => {

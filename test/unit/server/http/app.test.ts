@@ -217,3 +217,44 @@ describe('on a real socket', () => {
     expect(body2.readInt32LE(hl + 15 * 4)).toBe(115);
   });
 });
+
+/** Sends `text` on a fresh connection and resolves with everything the server wrote back. */
+function exchange(port: number, text: string | Buffer): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = net.connect(port, '127.0.0.1', () => socket.end(text));
+    socket.on('data', (c) => chunks.push(c));
+    socket.on('end', () => resolve(Buffer.concat(chunks).toString('latin1')));
+    socket.on('error', reject);
+  });
+}
+
+describe('response and request headers on a real socket', () => {
+  it('writes Inference-Header-Content-Length capitalized, as Triton does', async () => {
+    const a = appWith(new FakeCatalog().add(sumModel()));
+    await a.listen({ port: 0, host: '127.0.0.1' });
+    const port = (a.server.address() as net.AddressInfo).port;
+    const json = JSON.stringify({
+      inputs: [
+        { name: 'INPUT0', shape: [1, 16], datatype: 'INT32', data: Array(16).fill(1) },
+        { name: 'INPUT1', shape: [1, 16], datatype: 'INT32', data: Array(16).fill(2) },
+      ],
+      parameters: { binary_data_output: true },
+    });
+    const reply = await exchange(
+      port,
+      `POST /v2/models/simple/infer HTTP/1.1\r\nHost: x\r\nContent-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`,
+    );
+    const head = reply.slice(0, reply.indexOf('\r\n\r\n'));
+    expect(head).toMatch(/^HTTP\/1\.1 200/);
+    expect(head).toMatch(/\r\nInference-Header-Content-Length: \d+\r\n/);
+  });
+
+  it('serves a request whose Expect header is empty instead of answering 417', async () => {
+    const a = appWith(new FakeCatalog().add(sumModel()));
+    await a.listen({ port: 0, host: '127.0.0.1' });
+    const port = (a.server.address() as net.AddressInfo).port;
+    const reply = await exchange(port, 'GET /v2/health/live HTTP/1.1\r\nHost: x\r\nExpect:\r\nConnection: close\r\n\r\n');
+    expect(reply).toMatch(/^HTTP\/1\.1 200/);
+  });
+});
