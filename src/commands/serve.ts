@@ -9,6 +9,7 @@ import { NativeBackend } from '../runtime/native/backend.js';
 import { probeGpu } from '../runtime/native/loader.js';
 import { DataPlane } from '../server/dataplane.js';
 import { createGrpcServer } from '../server/grpc/server.js';
+import { formatModelTable } from './model-table.js';
 import { createHttpApp } from '../server/http/app.js';
 import { createMetricsApp } from '../server/metrics/app.js';
 
@@ -176,6 +177,6 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   }
-  for (const entry of lifecycle.index()) log.info(`model '${entry.name}' version ${entry.version ?? '-'}: ${entry.state}${entry.reason ? ` (${entry.reason})` : ''}`);
+  log.info(`\n${formatModelTable(lifecycle.index())}`);
   return { urls, lifecycle, dataplane, close, closed };
 }
