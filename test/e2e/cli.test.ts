@@ -85,6 +85,20 @@ describe('ofserve end to end', () => {
     expect(metrics).toMatch(/nv_inference_request_success\{model="resnet50_oneflow",version="1"\} [1-9]/);
   });
 
+  it('classify -i grpc gives the same answer over gRPC, and perf measures it', async () => {
+    const grpcPort = /Started GRPCInferenceService at [^:]+:(\d+)/.exec(serverLog)?.[1];
+    const red = await solidImage(join(dir, 'red-grpc.png'), { r: 230, g: 20, b: 25 }, 64, 64);
+    const r = await ofserve(['classify', red, '-m', 'color_classifier', '-i', 'grpc', '-u', `127.0.0.1:${grpcPort}`, '--json'], { cwd: dir });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as { images: Array<{ predictions: Array<{ label: string }> }> }).images[0].predictions[0].label).toBe('red');
+
+    const p = await ofserve(['perf', '-m', 'color_classifier', '-u', url, '--request-count', '5', '--json'], { cwd: dir });
+    expect(p.exitCode, p.stderr).toBe(0);
+    const perf = JSON.parse(p.stdout) as { levels: Array<{ concurrency: number; requestCount: number; throughput: number }> };
+    expect(perf.levels[0]).toMatchObject({ concurrency: 1, requestCount: 5 });
+    expect(perf.levels[0].throughput).toBeGreaterThan(0);
+  });
+
   it('a missing image is a clear error with exit code 1 and no stack trace', async () => {
     const r = await ofserve(['classify', join(dir, 'nope.jpg'), '-m', 'color_classifier', '-u', url], { cwd: dir });
     expect(r.exitCode).toBe(1);
