@@ -2,11 +2,16 @@ import type protobuf from 'protobufjs';
 import type { ModelConfig } from '../core/config/model-config.js';
 import type { InferInput, RequestedOutput } from './infer-input.js';
 import { InferResult } from './infer-result.js';
+import {
+  parametersFromGrpc,
+  parametersToGrpc,
+  type GrpcInferParameter,
+  type GrpcParameters,
+} from '../protocol/grpc-parameters.js';
 import type {
   InferOutputJson,
   InferResponseJson,
   ModelState,
-  ParameterValue,
   Parameters,
   RepositoryIndexEntry,
 } from './v2-types.js';
@@ -27,16 +32,9 @@ export const CLIENT_OBJECT_OPTIONS: protobuf.IConversionOptions = {
   objects: true,
 };
 
-/** The InferParameter oneof as the client writes it and reads it back (only the set member present). */
-export interface GrpcParameter {
-  bool_param?: boolean;
-  int64_param?: number;
-  string_param?: string;
-  double_param?: number;
-  uint64_param?: number;
-}
-
-export type GrpcParameterMap = Record<string, GrpcParameter>;
+/** The InferParameter oneof (protocol/grpc-parameters.ts), under the client's names. */
+export type GrpcParameter = GrpcInferParameter;
+export type GrpcParameterMap = GrpcParameters;
 
 export interface GrpcInferRequestMessage {
   model_name: string;
@@ -65,41 +63,6 @@ export interface GrpcInferRequestOptions {
 }
 
 // ── parameters ───────────────────────────────────────────────────────────────────────────────────
-
-function setOwn<T>(target: Record<string, T>, key: string, value: T): void {
-  // defineProperty, not assignment: a key such as "__proto__" must become a plain entry.
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-}
-
-/** A JSON parameter value as tritonclient.grpc sends it: bool, string, int64 for integers, else double. */
-export function parameterToGrpc(value: ParameterValue): GrpcParameter {
-  if (typeof value === 'boolean') return { bool_param: value };
-  if (typeof value === 'string') return { string_param: value };
-  return Number.isInteger(value) ? { int64_param: value } : { double_param: value };
-}
-
-export function parameterFromGrpc(p: GrpcParameter): ParameterValue | undefined {
-  for (const key of ['bool_param', 'int64_param', 'uint64_param', 'double_param', 'string_param'] as const) {
-    const v = p[key];
-    if (v !== undefined && v !== null) return v;
-  }
-  return undefined;
-}
-
-export function parametersToGrpc(params: Parameters | undefined): GrpcParameterMap {
-  const out: GrpcParameterMap = {};
-  for (const [key, value] of Object.entries(params ?? {})) setOwn(out, key, parameterToGrpc(value));
-  return out;
-}
-
-export function parametersFromGrpc(map: GrpcParameterMap | undefined): Parameters | undefined {
-  const out: Parameters = {};
-  for (const [key, p] of Object.entries(map ?? {})) {
-    const value = parameterFromGrpc(p);
-    if (value !== undefined) setOwn(out, key, value);
-  }
-  return Object.keys(out).length > 0 ? out : undefined;
-}
 
 // ── ModelInfer ───────────────────────────────────────────────────────────────────────────────────
 
@@ -167,7 +130,8 @@ function withoutNulls(value: unknown): unknown {
   if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return value;
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) {
-    if (v !== null && v !== undefined) setOwn(out, key, withoutNulls(v));
+    // defineProperty, not assignment: a key such as "__proto__" must stay a plain entry.
+    if (v !== null && v !== undefined) Object.defineProperty(out, key, { value: withoutNulls(v), enumerable: true, writable: true, configurable: true });
   }
   return out;
 }

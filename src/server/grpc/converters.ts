@@ -2,7 +2,6 @@ import { ofsError } from '../../errors.js';
 import type { ModelConfig } from '../../core/config/model-config.js';
 import type {
   V2ModelMetadata,
-  V2ParameterValue,
   V2Parameters,
   V2RepositoryIndexEntry,
   V2ServerMetadata,
@@ -10,7 +9,6 @@ import type {
 } from '../../protocol/v2-types.js';
 import type { DataPlaneInferRequest, DataPlaneInferResponse, InferInputData, RequestedOutput } from '../dataplane.js';
 import type {
-  GrpcInferParameter,
   GrpcModelConfigResponse,
   GrpcModelIndex,
   GrpcModelInferRequest,
@@ -23,6 +21,7 @@ import type {
   GrpcServerMetadataResponse,
 } from './messages.js';
 import { contentsToBytes } from './tensor-contents.js';
+import { parameterFromGrpc, parametersFromGrpc, parametersToGrpc } from '../../protocol/grpc-parameters.js';
 
 /**
  * grpc_service.proto messages ⇄ DataPlane calls and results: requests are turned into what the data
@@ -35,43 +34,6 @@ export const ENABLE_EMPTY_FINAL_RESPONSE = 'triton_enable_empty_final_response';
 export const FINAL_RESPONSE = 'triton_final_response';
 
 // ── parameters ───────────────────────────────────────────────────────────────────────────────────
-
-/** The set member of an InferParameter oneof; undefined when none is set. */
-export function parameterFromGrpc(p: GrpcInferParameter): V2ParameterValue | undefined {
-  switch (p.parameter_choice) {
-    case 'bool_param': return p.bool_param ?? false;
-    case 'int64_param': return Number(p.int64_param ?? 0);
-    case 'uint64_param': return Number(p.uint64_param ?? 0);
-    case 'double_param': return p.double_param ?? 0;
-    case 'string_param': return p.string_param ?? '';
-    default: return undefined;
-  }
-}
-
-export function parameterToGrpc(value: V2ParameterValue): GrpcInferParameter {
-  if (typeof value === 'boolean') return { bool_param: value };
-  if (typeof value === 'string') return { string_param: value };
-  return Number.isInteger(value) ? { int64_param: value } : { double_param: value };
-}
-
-export function parametersFromGrpc(map: GrpcParameters | undefined): V2Parameters | undefined {
-  const entries = Object.entries(map ?? {});
-  if (entries.length === 0) return undefined;
-  const out: V2Parameters = {};
-  for (const [key, p] of entries) {
-    const value = parameterFromGrpc(p);
-    if (value !== undefined) Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
-  }
-  return out;
-}
-
-export function parametersToGrpc(params: V2Parameters | undefined): GrpcParameters {
-  const out: GrpcParameters = {};
-  for (const [key, value] of Object.entries(params ?? {})) {
-    Object.defineProperty(out, key, { value: parameterToGrpc(value), enumerable: true, writable: true, configurable: true });
-  }
-  return out;
-}
 
 // ── ModelInferRequest → DataPlaneInferRequest ────────────────────────────────────────────────────
 

@@ -7,21 +7,9 @@ import type { ModelConfig } from '../../core/config/model-config.js';
  * a hand-built object may leave any out; decoded requests have them all.
  */
 
-/** A 64-bit integer: decoded as a decimal string, written as a number or string. */
-export type Int64 = string | number;
+import type { GrpcParameters, Int64 } from '../../protocol/grpc-parameters.js';
 
-export type InferParameterChoice = 'bool_param' | 'int64_param' | 'string_param' | 'double_param' | 'uint64_param';
-
-export interface GrpcInferParameter {
-  parameter_choice?: InferParameterChoice;
-  bool_param?: boolean;
-  int64_param?: Int64;
-  string_param?: string;
-  double_param?: number;
-  uint64_param?: Int64;
-}
-
-export type GrpcParameters = Record<string, GrpcInferParameter>;
+export type { GrpcInferParameter, GrpcParameters, InferParameterChoice, Int64 } from '../../protocol/grpc-parameters.js';
 
 export interface GrpcTensorContents {
   bool_contents?: boolean[];

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildInferRequest, parametersFromGrpc, parameterToGrpc } from '../../../src/client/grpc-codec.js';
+import { buildInferRequest } from '../../../src/client/grpc-codec.js';
+import { parametersFromGrpc, parameterToGrpc } from '../../../src/protocol/grpc-parameters.js';
 import { grpcFailure } from '../../../src/client/grpc-errors.js';
 import { inferInput } from '../../../src/client/infer-input.js';
 

@@ -3,11 +3,11 @@ import { isOfsError } from '../../../../src/errors.js';
 import {
   inferRequestFromGrpc,
   inferResponseToGrpc,
-  parametersFromGrpc,
   repositoryIndexToGrpc,
   wantsFinalFlag,
 } from '../../../../src/server/grpc/converters.js';
 import type { GrpcModelInferRequest } from '../../../../src/server/grpc/messages.js';
+import { parametersFromGrpc } from '../../../../src/protocol/grpc-parameters.js';
 import { contentsToBytes } from '../../../../src/server/grpc/tensor-contents.js';
 
 function thrown(f: () => unknown): { kind: string; message: string } {
