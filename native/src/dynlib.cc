@@ -1,6 +1,7 @@
 #include "dynlib.h"
 
 #include <dlfcn.h>
+#include <unistd.h>
 
 #include <cstdlib>
 
@@ -37,16 +38,23 @@ std::vector<std::string> cudaLibrarySearchDirs() {
 }
 
 std::unique_ptr<DynLib> DynLib::open(const std::vector<std::string>& names, const std::vector<std::string>& dirs,
-                                     std::string* why) {
+                                     std::string* why, const std::vector<std::string>& dependencies) {
   std::string failures;
   for (const std::string& dir : dirs) {
     for (const std::string& name : names) {
       std::string path = dir + "/" + name;
+      // A file that is absent is the common case; only report the ones that exist but failed to load. (Testing
+      // dlerror() for "No such file" instead would also hide a present library whose dependency is missing.)
+      if (access(path.c_str(), F_OK) != 0) continue;
+      // The library's own DT_NEEDED siblings, from its directory: the wheels do not promise a $ORIGIN RUNPATH,
+      // and ld.so then finds an already-loaded soname. Failures surface as the library's own dlopen error.
+      for (const std::string& dependency : dependencies) {
+        std::string depPath = dir + "/" + dependency;
+        if (access(depPath.c_str(), F_OK) == 0 && dlopen(depPath.c_str(), RTLD_NOW | RTLD_LOCAL) == nullptr) dlerror();
+      }
       void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
       if (handle != nullptr) return std::unique_ptr<DynLib>(new DynLib(handle, path, dir));
-      std::string error = lastDlError();
-      // A file that is absent is the common case; only report the ones that exist but failed to load.
-      if (error.find("No such file") == std::string::npos) failures += "; " + error;
+      failures += "; " + lastDlError();
     }
   }
   for (const std::string& name : names) {

@@ -12,9 +12,10 @@ namespace ofs {
 class DynLib {
  public:
   // Tries `names` in each of `dirs`, then each bare name (ld.so's own search: RUNPATH, ld.so.cache).
-  // Returns null and fills `why` with every attempt's dlerror() when nothing opens.
+  // Returns null and fills `why` with every attempt's dlerror() when nothing opens. `dependencies` are opened
+  // first from the directory where a candidate was found (libcublasLt beside libcublas).
   static std::unique_ptr<DynLib> open(const std::vector<std::string>& names, const std::vector<std::string>& dirs,
-                                      std::string* why);
+                                      std::string* why, const std::vector<std::string>& dependencies = {});
 
   DynLib(const DynLib&) = delete;
   DynLib& operator=(const DynLib&) = delete;

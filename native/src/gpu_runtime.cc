@@ -23,7 +23,7 @@ std::unique_ptr<GpuLibraries> loadLibraries() {
   libs->cudnnLib = DynLib::open(toVector(kCudnnLibraryNames), dirs, &why);
   if (!libs->cudnnLib) problems += "cuDNN not found: dlopen libcudnn.so.9 failed (" + why + ")";
 
-  libs->cublasLib = DynLib::open(toVector(kCublasLibraryNames), dirs, &why);
+  libs->cublasLib = DynLib::open(toVector(kCublasLibraryNames), dirs, &why, toVector(kCublasSiblings));
   if (!libs->cublasLib) {
     problems += std::string(problems.empty() ? "" : "; ") + "cuBLAS not found: dlopen libcublas.so.13 / libcublas.so.12 failed (" +
                 why + ")";

@@ -66,6 +66,9 @@ Session::Session(Plan plan, const float* weights, int device, int maxBatch, cons
         checkCuda(cudaMemcpy(weights_ + at, weights + ref.offset, ref.length * sizeof(float), cudaMemcpyHostToDevice),
                   "cudaMemcpy", "weights upload");
       }
+      // A pageable cudaMemcpy may return before its DMA lands, and stream_ (non-blocking) does not wait for the
+      // legacy stream that carries it: without this the first run could read half-uploaded weights.
+      checkCuda(cudaDeviceSynchronize(), "cudaDeviceSynchronize", "weights upload");
     }
     stepWeight_.assign(plan_.steps.size(), nullptr);
     stepBias_.assign(plan_.steps.size(), nullptr);
@@ -243,11 +246,18 @@ std::vector<float> Session::run(const float* input, int batch) {
   size_t inCount = inputElementsPerSample() * static_cast<size_t>(batch);
   size_t outCount = outputElementsPerSample() * static_cast<size_t>(batch);
   std::memcpy(hostInput_, input, inCount * sizeof(float));
-  checkCuda(cudaMemcpyAsync(activation(plan_.inputTensor), hostInput_, inCount * sizeof(float), cudaMemcpyHostToDevice, stream_),
-            "cudaMemcpyAsync", "input");
-  execute(exec, batch);
-  checkCuda(cudaMemcpyAsync(hostOutput_, activation(plan_.outputTensor), outCount * sizeof(float), cudaMemcpyDeviceToHost, stream_),
-            "cudaMemcpyAsync", "output");
+  try {
+    checkCuda(cudaMemcpyAsync(activation(plan_.inputTensor), hostInput_, inCount * sizeof(float), cudaMemcpyHostToDevice, stream_),
+              "cudaMemcpyAsync", "input");
+    execute(exec, batch);
+    checkCuda(cudaMemcpyAsync(hostOutput_, activation(plan_.outputTensor), outCount * sizeof(float), cudaMemcpyDeviceToHost, stream_),
+              "cudaMemcpyAsync", "output");
+  } catch (...) {
+    // A step failed after earlier ones were enqueued: drain them so the next run's memcpy into hostInput_ and
+    // ensureWorkspace's cudaFree do not race work still reading those buffers.
+    cudaStreamSynchronize(stream_);
+    throw;
+  }
   checkCuda(cudaStreamSynchronize(stream_), "cudaStreamSynchronize", "after the plan's steps");
   return std::vector<float>(hostOutput_, hostOutput_ + outCount);
 }
