@@ -156,6 +156,16 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const closed = new Promise<void>((r) => (resolveClosed = r));
   let closing: Promise<void> | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
+    if (closing) {
+      // A second Ctrl-C means "now", as with tritonserver. Re-raising the signal with our handlers gone
+      // lets the kernel end the process; process.exit() would run native teardown under onnxruntime
+      // workers that are mid-inference, which aborts.
+      log.warn(`received ${signal} again: exiting without waiting for in-flight requests`);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      process.kill(process.pid, signal);
+      return;
+    }
     log.info(`received ${signal}: finishing in-flight requests, then stopping`);
     void close();
   };
@@ -163,11 +173,11 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
     closing ??= (async () => {
       if (poller) clearTimeout(poller);
       poller = undefined;
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
       // Endpoints first (they wait for in-flight requests), then the models (schedulers drain).
       await Promise.all(closers.map((c) => c().catch((e: unknown) => log.error(`closing an endpoint: ${(e as Error).message}`))));
       await lifecycle.stop();
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
       log.info('server stopped');
       resolveClosed();
     })();

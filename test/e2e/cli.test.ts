@@ -113,6 +113,31 @@ describe('ofserve end to end', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('a second Ctrl-C ends the server at once instead of waiting for the drain', async () => {
+    let log = '';
+    const other = execa('node', [bin, 'serve', '--model-store', 'model_repository', '--http-port', '0', '--allow-grpc', 'false', '--allow-metrics', 'false', '--http-address', '127.0.0.1'], { cwd: dir, reject: false });
+    other.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+    const deadline = Date.now() + 60_000;
+    while (!/Started HTTPService at [^:]+:\d+/.test(log) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const port = /Started HTTPService at [^:]+:(\d+)/.exec(log)?.[1];
+    // a batch of 8 ResNet-50 images keeps the server busy for several hundred ms
+    const header = JSON.stringify({ inputs: [{ name: 'INPUT_0', shape: [8, 3, 224, 224], datatype: 'FP32', parameters: { binary_data_size: 8 * 602112 } }] });
+    const inflight = fetch(`http://127.0.0.1:${port}/v2/models/resnet50_oneflow/infer`, {
+      method: 'POST',
+      headers: { 'Inference-Header-Content-Length': String(header.length) },
+      body: Buffer.concat([Buffer.from(header), Buffer.alloc(8 * 602112)]),
+    }).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 250));
+    other.kill('SIGINT');
+    await new Promise((r) => setTimeout(r, 30));
+    other.kill('SIGINT');
+    const done = await other;
+    await inflight;
+    expect(done.signal, `exit ${String(done.exitCode)}\n${log}`).toBe('SIGINT');
+    expect(log).not.toContain('terminate called');
+    expect(log).toContain('again: exiting without waiting');
+  });
+
   it('SIGTERM stops the server gracefully (exit code 0)', async () => {
     server?.kill('SIGTERM');
     const done = await server;
