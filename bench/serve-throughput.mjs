@@ -51,12 +51,14 @@ try {
     const ips = (n * 1000) / (performance.now() - t0);
     results.direct.push({ sessions, threads, same_js_thread: true, images_per_s: Number(ips.toFixed(2)) });
     console.log(`direct ORT   sessions=${sessions} threads=${threads} (one JS thread): ${ips.toFixed(2)} img/s`);
+    await Promise.all(ss.map((s) => s.release()));
   }
 
   // 2. Through the server.
   const base = await readFile(path.join(work, 'example/resnet50_oneflow/config.pbtxt'), 'utf8');
   const setups = [
     { name: '1 instance', groups: 'count: 1', batching: '', concurrency: '1:4:1' },
+    { name: '1 instance, gRPC', groups: 'count: 1', batching: '', concurrency: '1:2:1', protocol: 'grpc' },
     { name: '2 instances', groups: 'count: 2', batching: '', concurrency: '2:4:2' },
     { name: '1 instance + dynamic batching', groups: 'count: 1', batching: 'dynamic_batching { max_queue_delay_microseconds: 5000 }', concurrency: '4:8:4' },
   ];
@@ -67,10 +69,12 @@ try {
     const config = base.replace(/count: 1/, setup.groups) + `${setup.batching}\n`;
     await writeFile(path.join(store, 'resnet50_oneflow/config.pbtxt'), config);
     // perf's clients run in this process too, sharing its 2 cores with the server.
-    const server = await serve({ cwd: work, modelStore: store, httpPort: 0, address: '127.0.0.1', quiet: true, installSignalHandlers: false });
+    const server = await serve({ cwd: work, modelStore: store, httpPort: 0, grpcPort: 0, address: '127.0.0.1', quiet: true, installSignalHandlers: false });
     const rssLoadedMb = Math.round(process.memoryUsage().rss / 2 ** 20);
     try {
-      const r = await perf({ model: 'resnet50_oneflow', url: server.urls.http, batchSize: 1, concurrencyRange: setup.concurrency, measurementIntervalMs: seconds * 1000 });
+      const protocol = setup.protocol ?? 'http';
+      const url = protocol === 'grpc' ? server.urls.grpc : server.urls.http;
+      const r = await perf({ model: 'resnet50_oneflow', url, protocol, batchSize: 1, concurrencyRange: setup.concurrency, measurementIntervalMs: seconds * 1000 });
       for (const l of r.levels) {
         const row = {
           setup: setup.name,
