@@ -6,7 +6,7 @@ import { maxBatchSizeOf, modelConfigOrUndefined } from '../client/model-info.js'
 import { inferInput } from '../client/infer-input.js';
 import { inferImageShape, type ImageInputShape } from '../image/image-shape.js';
 import type { Normalization } from '../image/pixels.js';
-import { loadImageTensor } from '../image/preprocess.js';
+import { checkImageFile, loadImageTensor } from '../image/preprocess.js';
 import { renderTable } from './print.js';
 
 export interface ClassifyOptions {
@@ -62,6 +62,8 @@ export async function classify(opts: ClassifyOptions): Promise<ClassifyResult> {
   const top = opts.top ?? DEFAULT_TOP;
   if (!Number.isInteger(top) || top < 1) throw ofsError('OFS_BAD_ARGUMENT', `--top must be a positive integer, got ${top}`);
   if (opts.images.length === 0) throw ofsError('OFS_BAD_ARGUMENT', 'give at least one image to classify');
+  // A typo in a file name is reported as such, not as whatever the server (or its absence) says first.
+  for (const image of opts.images) await checkImageFile(resolve(opts.cwd, image));
 
   const client = createInferenceClient(parseProtocol(opts.protocol), { url: opts.url, timeoutMs: opts.timeoutMs });
   try {

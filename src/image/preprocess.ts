@@ -40,7 +40,7 @@ export async function loadImageTensor(source: string | Uint8Array, options: Prep
       `image size ${options.width}x${options.height} is larger than ${MAX_IMAGE_PIXELS} pixels; classifier inputs are a few hundred pixels a side`,
     );
   }
-  if (typeof source === 'string') await checkFile(source);
+  if (typeof source === 'string') await checkImageFile(source);
   else if (source.byteLength === 0) throw ofsError('OFS_IMAGE_UNREADABLE', label, 'the data is empty');
 
   let rgb: Uint8Array;
@@ -59,7 +59,8 @@ export async function loadImageTensor(source: string | Uint8Array, options: Prep
   return rgbToTensor(rgb, options.width, options.height, options.layout, options.scale);
 }
 
-async function checkFile(path: string): Promise<void> {
+/** A missing, empty or directory path as OFS_IMAGE_UNREADABLE, before any decoding (or server call). */
+export async function checkImageFile(path: string): Promise<void> {
   let info;
   try {
     info = await stat(path);

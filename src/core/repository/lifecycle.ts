@@ -384,7 +384,8 @@ export class ModelLifecycle implements ModelCatalog {
     if (!record) return;
     this.#models.delete(name);
     await this.#drain(record);
-    this.#opts.log.info(`successfully unloaded '${name}'`);
+    // A model that never loaded has nothing to unload; saying it was would mislead.
+    if (record.versions.length > 0) this.#opts.log.info(`successfully unloaded '${name}'`);
   }
 
   async #drain(record: ModelRecord): Promise<void> {

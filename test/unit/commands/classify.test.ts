@@ -103,6 +103,12 @@ describe('classify', () => {
     expect(server.requests.some((r) => r.url.endsWith('/infer'))).toBe(false);
   });
 
+  it('names a missing image even when no server is running', async () => {
+    const e = await classify({ images: ['missing.jpg'], url: '127.0.0.1:1', cwd: dir }).catch((x: OfsError) => x);
+    expect((e as OfsError).code).toBe('OFS_IMAGE_UNREADABLE');
+    expect((e as OfsError).message).toContain('no such file');
+  });
+
   it('formats one aligned table per image', () => {
     const text = stripAnsi(
       formatClassifyTable({
