@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataPlane } from '../../../src/server/dataplane.js';
 import { encodeMessage, rpcTypes } from '../../../src/protocol/grpc-schema.js';
 import { createGrpcServer, type GrpcServer } from '../../../src/server/grpc/server.js';
-import { FakeCatalog, classifierModel, fakeModel, sumModel } from '../../fixtures/fake-models.js';
+import { anyShapeModel, FakeCatalog, classifierModel, fakeModel, sumModel } from '../../fixtures/fake-models.js';
 import { expectNoStack, mutate, prng } from '../../fixtures/hostile.js';
 import { connect, statusOf, type TestClient } from '../server/grpc/grpc-client.js';
 
@@ -17,13 +17,7 @@ const UNKNOWN = 2;
 
 type Json = Record<string, unknown>;
 
-const anyShape = fakeModel({
-  name: 'any',
-  maxBatchSize: 0,
-  inputs: [{ name: 'IN', dtype: 'FP32', shape: [-1, -1] }],
-  outputs: [{ name: 'OUT', dtype: 'FP32', shape: [-1, -1] }],
-  compute: (inputs) => [{ ...inputs[0], name: 'OUT' }],
-});
+const anyShape = anyShapeModel();
 const batching = fakeModel({
   name: 'batching',
   maxBatchSize: 8,

@@ -7,19 +7,12 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataPlane } from '../../../src/server/dataplane.js';
 import { createHttpApp } from '../../../src/server/http/app.js';
-import { FakeCatalog, classifierModel, fakeModel, identityModel, sumModel } from '../../fixtures/fake-models.js';
+import { anyShapeModel, FakeCatalog, classifierModel, fakeModel, identityModel, sumModel } from '../../fixtures/fake-models.js';
 import { expectNoStack, memoryInUse, mutate, prng } from '../../fixtures/hostile.js';
 
 const BODY_LIMIT = 1024 * 1024;
 
-/** FP32 [-1, -1] identity (no batching): any shape the client claims is checked only against its bytes. */
-const anyShape = fakeModel({
-  name: 'any',
-  maxBatchSize: 0,
-  inputs: [{ name: 'IN', dtype: 'FP32', shape: [-1, -1] }],
-  outputs: [{ name: 'OUT', dtype: 'FP32', shape: [-1, -1] }],
-  compute: (inputs) => [{ ...inputs[0], name: 'OUT' }],
-});
+const anyShape = anyShapeModel();
 const strings = fakeModel({
   name: 'strings',
   maxBatchSize: 0,
