@@ -12,7 +12,9 @@ export type ErrorKind =
   | 'UNAVAILABLE'
   | 'UNSUPPORTED'
   | 'INTERNAL'
-  | 'ALREADY_EXISTS';
+  | 'ALREADY_EXISTS'
+  /** The client gave up (closed connection, cancelled call) before the request ran. */
+  | 'CANCELLED';
 
 export interface ErrorSpec<A extends unknown[]> {
   readonly kind: ErrorKind;
@@ -182,6 +184,11 @@ export const ERRORS = {
     'check that the model opens in onnxruntime (default-domain ops, opset 7 to 21), or re-export it',
   ),
   OFS_SERVER_SHUTTING_DOWN: def('UNAVAILABLE', () => 'server is shutting down', 'retry against a running server'),
+  OFS_REQUEST_CANCELLED: def(
+    'CANCELLED',
+    () => 'request was cancelled while queued: the client closed the connection or cancelled the call',
+    'keep the connection open until the response arrives, or raise the client timeout',
+  ),
   OFS_MODEL_LOAD_FAILED: def(
     'INVALID_ARG',
     (model: string, why: string) => `failed to load '${model}': ${why}`,

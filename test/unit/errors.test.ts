@@ -29,6 +29,7 @@ const KIND_SET: Readonly<Record<ErrorKind, true>> = {
   UNSUPPORTED: true,
   INTERNAL: true,
   ALREADY_EXISTS: true,
+  CANCELLED: true,
 };
 const KINDS = new Set<string>(Object.keys(KIND_SET));
 
