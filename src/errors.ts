@@ -159,6 +159,11 @@ export const ERRORS = {
     (limit: number) => `request body is larger than the server limit of ${limit} bytes`,
     'send smaller batches, or start the server with a larger --http-max-body',
   ),
+  OFS_TENSOR_DATA: def(
+    'INVALID_ARG',
+    (what: string) => what,
+    'give tensor data as a typed array of the datatype (Float32Array for FP32, BigInt64Array for INT64, …) or strings for BYTES, with as many elements as the shape',
+  ),
   OFS_INFER_OUTPUT: def('INVALID_ARG', (what: string) => what, 'request outputs listed by GET /v2/models/{model}'),
   OFS_INFER_HEADER_LENGTH: def(
     'INVALID_ARG',
