@@ -158,6 +158,11 @@ export const ERRORS = {
     'send smaller batches, or start the server with a larger --http-max-body',
   ),
   OFS_INFER_OUTPUT: def('INVALID_ARG', (what: string) => what, 'request outputs listed by GET /v2/models/{model}'),
+  OFS_INFER_PARAMETER: def(
+    'INVALID_ARG',
+    (name: string, got: string) => `parameter '${name}' must be an unsigned integer, got ${got}`,
+    "send 'priority' as a level number (1 = highest) and 'timeout' in microseconds, both as integers",
+  ),
   OFS_INFER_HEADER_LENGTH: def(
     'INVALID_ARG',
     (got: string, contentLength: number) =>
@@ -182,6 +187,16 @@ export const ERRORS = {
     'check that the model opens in onnxruntime (default-domain ops, opset 7 to 21), or re-export it',
   ),
   OFS_SERVER_SHUTTING_DOWN: def('UNAVAILABLE', () => 'server is shutting down', 'retry against a running server'),
+  OFS_QUEUE_FULL: def(
+    'UNAVAILABLE',
+    () => 'Exceeds maximum queue size',
+    "retry later, or raise the model's dynamic_batching max_queue_size",
+  ),
+  OFS_REQUEST_TIMEOUT: def(
+    'UNAVAILABLE',
+    () => 'Request timeout expired',
+    "retry later, or raise the request's timeout / the model's default_timeout_microseconds",
+  ),
   OFS_MODEL_LOAD_FAILED: def(
     'INVALID_ARG',
     (model: string, why: string) => `failed to load '${model}': ${why}`,

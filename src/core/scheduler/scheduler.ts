@@ -12,6 +12,10 @@ export interface InferRequest {
   readonly batchSize: number;
   /** When the request entered the server (process.hrtime.bigint() ns), for queue-time stats. */
   readonly receivedNs: bigint;
+  /** The request's `priority` parameter (0 or absent: the model's default level). */
+  readonly priority?: number;
+  /** The request's `timeout` parameter in microseconds (0 or absent: the queue policy's default). */
+  readonly timeoutUs?: number;
 }
 
 export interface InferResult {
