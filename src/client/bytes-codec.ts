@@ -3,7 +3,7 @@ import { parseBytesElements, serializeBytesElements } from '../core/tensor/bytes
 /**
  * Triton's BYTES serialization (uint32 LE length, then the bytes, per element), with the client's
  * error style: malformed data throws a plain Error that callers wrap with their own context.
- * The codec itself is src/protocol/bytes.ts, shared with the server.
+ * The codec itself is src/core/tensor/bytes.ts, shared with the server.
  */
 
 const decoder = new TextDecoder('utf-8');
