@@ -3,7 +3,7 @@
  * code through one table per protocol), a message built from arguments, and a fix for the user.
  *
  * Messages that Triton clients match on (unknown model, binary size errors, …) repeat Triton's wording
- * exactly, as read from Triton's server and core sources (HTTP/gRPC handlers, model manager).
+ * exactly; docs/triton-protocol.md has the originals.
  */
 
 export type ErrorKind =
