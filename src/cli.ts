@@ -43,6 +43,14 @@ function int(name: string) {
   };
 }
 
+function positiveInt(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer, got '${value}'`);
+    return n;
+  };
+}
+
 function port(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`expected a port 0-65535, got '${value}'`);
@@ -136,6 +144,7 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
     .option('--log-verbose <level>', 'verbose log level', int('--log-verbose'), 0)
     .option('--http-max-body <bytes>', 'largest request body accepted', int('--http-max-body'), 256 * 1024 * 1024)
     .option('--strict', 'refuse KIND_GPU instance groups when no GPU is usable, as Triton does')
+    .option('--model-load-thread-count <n>', 'models loaded in parallel', positiveInt('--model-load-thread-count'), 4)
     .action(async (o) => {
       if (o.loadModel && o.modelControlMode !== 'explicit') {
         throw ofsError('OFS_BAD_ARGUMENT', "Use of '--load-model' requires setting '--model-control-mode=explicit' as well");
@@ -156,6 +165,7 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
         logVerbose: o.logVerbose,
         bodyLimit: o.httpMaxBody,
         strict: Boolean(o.strict),
+        modelLoadThreads: o.modelLoadThreadCount,
       });
       await server.closed;
     });

@@ -37,6 +37,8 @@ export interface ServeOptions {
   readonly bodyLimit?: number;
   /** Refuse KIND_GPU groups without a usable GPU, as Triton does. */
   readonly strict?: boolean;
+  /** Models loaded at once (tritonserver's --model-load-thread-count, default 4). */
+  readonly modelLoadThreads?: number;
   readonly quiet?: boolean;
   /** Stop gracefully on SIGINT/SIGTERM (default true; off for in-process use such as `demo`). */
   readonly installSignalHandlers?: boolean;
@@ -95,6 +97,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
     controlMode: opts.controlMode ?? 'none',
     startupModels: opts.loadModels,
     log,
+    loadThreads: opts.modelLoadThreads,
   });
   const failures = await lifecycle.start();
   if (failures.length > 0 && (opts.exitOnError ?? true)) {
