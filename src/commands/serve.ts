@@ -39,6 +39,8 @@ export interface ServeOptions {
   readonly strict?: boolean;
   /** Models loaded at once (tritonserver's --model-load-thread-count, default 4). */
   readonly modelLoadThreads?: number;
+  /** Follow links whose target is outside the model store (refused by default). */
+  readonly allowLinksOutsideStore?: boolean;
   readonly quiet?: boolean;
   /** Stop gracefully on SIGINT/SIGTERM (default true; off for in-process use such as `demo`). */
   readonly installSignalHandlers?: boolean;
@@ -98,6 +100,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
     startupModels: opts.loadModels,
     log,
     loadThreads: opts.modelLoadThreads,
+    allowLinksOutsideStore: opts.allowLinksOutsideStore,
   });
   const failures = await lifecycle.start();
   if (failures.length > 0 && (opts.exitOnError ?? true)) {

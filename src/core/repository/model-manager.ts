@@ -44,6 +44,8 @@ export interface ModelManagerOptions {
   readonly loadThreads?: number;
   /** Bounds of the poll-mode change walk. */
   readonly walkLimits?: WalkLimits;
+  /** Follow links whose target is outside the store (refused by default). */
+  readonly allowLinksOutsideStore?: boolean;
 }
 
 export interface LoadFailure {
@@ -192,10 +194,10 @@ export class ModelManager implements ModelCatalog {
     return this.#pool.run(async () => {
       const { log } = this.#opts;
       const fingerprint = await this.#fingerprint(name);
-      const scanned = await scanModel(this.#opts.storeDir, name).catch((e: unknown) => toOfsError(e));
+      const scanned = await scanModel(this.#opts.storeDir, name, { allowLinksOutsideStore: this.#opts.allowLinksOutsideStore }).catch((e: unknown) => toOfsError(e));
       if (scanned instanceof Error) return this.#fail(name, fingerprint, scanned.message);
       // No gpuAvailable here: placement decides the KIND_GPU fallback (and warns about it once).
-      const { problems, graphs } = await validateModelGraphs(scanned);
+      const { problems, graphs } = await validateModelGraphs(scanned, { strict: this.#opts.strict });
       for (const p of problems) if (p.severity === 'warning') log.warn(`${name}: ${formatProblem(p)}`);
       const errors = problems.filter((p) => p.severity === 'error');
       if (errors.length > 0 || !scanned.config) {

@@ -45,7 +45,7 @@ class ControlledBackend implements Backend {
   }
 }
 
-function lifecycle(storeDir: string, controlMode: ControlMode, startupModels: string[] = [], loadThreads?: number) {
+function lifecycle(storeDir: string, controlMode: ControlMode, startupModels: string[] = [], loadThreads?: number, allowLinksOutsideStore = false) {
   const backend = new ControlledBackend();
   const backends = new BackendRegistry();
   backends.register(backend, 1);
@@ -59,6 +59,7 @@ function lifecycle(storeDir: string, controlMode: ControlMode, startupModels: st
     log: silentLogger,
     threads: 1,
     loadThreads,
+    allowLinksOutsideStore,
   });
   return { lc, backend };
 }
@@ -116,13 +117,38 @@ describe('ModelManager', () => {
     await lc.stop();
   });
 
-  it('serves a model folder that is a link to a folder, as validate lists it', async () => {
+  it('serves a model folder that is a link to a folder inside the store', async () => {
+    const store = await repoDir({ ...modelFiles('real'), '.kept/linked/config.pbtxt': config('linked'), '.kept/linked/1/model.onnx': colour.onnx });
+    await symlink(path.join(store, '.kept', 'linked'), path.join(store, 'linked'));
+    const { lc } = lifecycle(store, 'none');
+    expect(await lc.start()).toEqual([]);
+    expect(lc.readyVersions('linked')).toEqual(['1']);
+    await lc.stop();
+  });
+
+  it('refuses a model folder linked from outside the store, unless links outside are allowed', async () => {
     const store = await repoDir(modelFiles('real'));
     const elsewhere = await repoDir(modelFiles('linked'));
     await symlink(path.join(elsewhere, 'linked'), path.join(store, 'linked'));
-    const { lc } = lifecycle(store, 'none');
-    await lc.start();
-    expect(lc.readyVersions('linked')).toEqual(['1']);
+    const refused = lifecycle(store, 'none');
+    const failures = await refused.lc.start();
+    expect(failures).toEqual([{ model: 'linked', reason: expect.stringContaining('outside the model store') }]);
+    expect(refused.lc.index()).toContainEqual(expect.objectContaining({ name: 'linked', state: 'UNAVAILABLE' }));
+    expect(refused.lc.allReady()).toBe(true);
+    await refused.lc.stop();
+
+    const allowed = lifecycle(store, 'none', [], undefined, true);
+    expect(await allowed.lc.start()).toEqual([]);
+    expect(allowed.lc.readyVersions('linked')).toEqual(['1']);
+    await allowed.lc.stop();
+  });
+
+  it('refuses a TYPE_STRING model at load instead of serving it READY', async () => {
+    const store = await repoDir({ ...modelFiles('a'), 'a/config.pbtxt': config('a').replace('data_type: TYPE_FP32 dims: [ 11 ]', 'data_type: TYPE_STRING dims: [ 11 ]') });
+    const { lc, backend } = lifecycle(store, 'none');
+    const failures = await lc.start();
+    expect(failures).toEqual([{ model: 'a', reason: expect.stringContaining("output 'OUTPUT_0' is TYPE_STRING") }]);
+    expect(backend.sessions).toHaveLength(0);
     await lc.stop();
   });
 
