@@ -45,6 +45,14 @@ function int(name: string) {
   };
 }
 
+function positiveInt(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer, got '${value}'`);
+    return n;
+  };
+}
+
 function port(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`expected a port 0-65535, got '${value}'`);
@@ -114,11 +122,21 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
     .description("check a model repository against Triton's rules and each model's real inputs and outputs")
     .option('--model-store <dir>', 'model repository', 'model_repository')
     .addOption(new Option('--model-repository <dir>', 'alias of --model-store').hideHelp())
+    .option('--strict', 'as `serve --strict`: KIND_GPU without a GPU and label counts that differ from the class count are errors')
+    .option('--quick', 'skip the deep check (building each model in onnxruntime as serve does); config, files and model IO are still checked')
+    .option('--allow-symlinks-outside-store', 'follow links in the model store whose target is outside it (refused by default)')
     .option('--json', 'print the problems as JSON')
     .action(async (o) => {
       const { validate, formatValidateReport } = await import('./commands/validate.js');
       const { probeGpu } = await import('./runtime/native/loader.js');
-      const result = await validate({ cwd: process.cwd(), modelStore: o.modelRepository ?? o.modelStore, gpuAvailable: probeGpu().available });
+      const result = await validate({
+        cwd: process.cwd(),
+        modelStore: o.modelRepository ?? o.modelStore,
+        gpuAvailable: probeGpu().available,
+        strict: Boolean(o.strict),
+        deep: !o.quick,
+        allowLinksOutsideStore: Boolean(o.allowSymlinksOutsideStore),
+      });
       if (o.json) printJson(io, result);
       else io.stdout(formatValidateReport(result));
       if (!result.ok) setExit(1);
@@ -144,6 +162,8 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
     .option('--log-verbose <level>', 'verbose log level', int('--log-verbose'), 0)
     .option('--http-max-body <bytes>', 'largest request body accepted', int('--http-max-body'), 256 * 1024 * 1024)
     .option('--strict', 'refuse KIND_GPU instance groups when no GPU is usable, as Triton does')
+    .option('--model-load-thread-count <n>', 'models loaded in parallel', positiveInt('--model-load-thread-count'), 4)
+    .option('--allow-symlinks-outside-store', 'follow links in the model store whose target is outside it (refused by default)')
     .action(async (o) => {
       if (o.loadModel && o.modelControlMode !== 'explicit') {
         throw ofsError('OFS_BAD_ARGUMENT', "Use of '--load-model' requires setting '--model-control-mode=explicit' as well");
@@ -164,6 +184,8 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
         logVerbose: o.logVerbose,
         bodyLimit: o.httpMaxBody,
         strict: Boolean(o.strict),
+        modelLoadThreads: o.modelLoadThreadCount,
+        allowLinksOutsideStore: Boolean(o.allowSymlinksOutsideStore),
       });
       await server.closed;
     });

@@ -70,6 +70,11 @@ export const ERRORS = {
     (path: string) => `${path} is outside model directory`,
     'use a path relative to the model folder that stays inside it',
   ),
+  OFS_LINK_OUTSIDE_STORE: def(
+    'INVALID_ARG',
+    (file: string, target: string) => `${file} is a link to ${target}, which is outside the model store`,
+    'copy the files into the model store, or start with --allow-symlinks-outside-store to follow such links (Triton follows them)',
+  ),
 
   // ── models and graphs ──────────────────────────────────────────────────────────────────────────────
   OFS_MODEL_FORMAT: def(

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { ofsError } from '../errors.js';
 import { BackendRegistry } from '../core/backend.js';
 import { createLogger, silentLogger, type Logger } from '../core/log.js';
-import { ModelLifecycle, type ControlMode } from '../core/repository/lifecycle.js';
+import { ModelManager, type ControlMode } from '../core/repository/model-manager.js';
 import { OrtBackend } from '../runtime/onnxruntime/backend.js';
 import { NativeBackend } from '../runtime/native/backend.js';
 import { probeGpu } from '../runtime/native/loader.js';
@@ -15,7 +15,7 @@ import { createMetricsApp } from '../server/metrics/app.js';
 
 /**
  * The composition root of `ofserve serve`: registers the backends, loads the store through the
- * lifecycle manager, puts one DataPlane behind the HTTP and gRPC adapters, and serves metrics.
+ * model manager, puts one DataPlane behind the HTTP and gRPC adapters, and serves metrics.
  */
 
 export interface ServeOptions {
@@ -38,6 +38,10 @@ export interface ServeOptions {
   readonly bodyLimit?: number;
   /** Refuse KIND_GPU groups without a usable GPU, as Triton does. */
   readonly strict?: boolean;
+  /** Models loaded at once (tritonserver's --model-load-thread-count, default 4). */
+  readonly modelLoadThreads?: number;
+  /** Follow links whose target is outside the model store (refused by default). */
+  readonly allowLinksOutsideStore?: boolean;
   readonly quiet?: boolean;
   /** Stop gracefully on SIGINT/SIGTERM (default true; off for in-process use such as `demo`). */
   readonly installSignalHandlers?: boolean;
@@ -46,7 +50,8 @@ export interface ServeOptions {
 
 export interface RunningServer {
   readonly urls: { readonly http?: string; readonly grpc?: string; readonly metrics?: string };
-  readonly lifecycle: ModelLifecycle;
+  /** The model manager (named for the life cycle it drives). */
+  readonly lifecycle: ModelManager;
   readonly dataplane: DataPlane;
   /** Stops taking requests, lets in-flight ones finish, unloads every model. Idempotent. */
   close(): Promise<void>;
@@ -88,15 +93,17 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   if (gpu.binding) backends.register(new NativeBackend(gpu.binding), 20);
   log.verbose(1, `GPU: ${gpu.available ? 'available' : 'not available'} (${gpu.reason})`);
 
-  const lifecycle = new ModelLifecycle({
+  const lifecycle = new ModelManager({
     storeDir,
     storeDirs,
     backends,
     gpu,
-    strictGpu: Boolean(opts.strict),
+    strict: Boolean(opts.strict),
     controlMode: opts.controlMode ?? 'none',
     startupModels: opts.loadModels,
     log,
+    loadThreads: opts.modelLoadThreads,
+    allowLinksOutsideStore: opts.allowLinksOutsideStore,
   });
   const failures = await lifecycle.start();
   if (failures.length > 0 && (opts.exitOnError ?? true)) {
