@@ -159,6 +159,22 @@ export const ERRORS = {
     (limit: number) => `request body is larger than the server limit of ${limit} bytes`,
     'send smaller batches, or start the server with a larger --http-max-body',
   ),
+  OFS_REQUEST_TOO_LARGE: def(
+    'INVALID_ARG',
+    (what: string, limit: string, flag: string) => `${what} is over the server limit of ${limit} (${flag})`,
+    'send tensor data as binary (binary_data_size) rather than JSON, send less per request, or start the server with a larger value of the flag named in the message',
+  ),
+  OFS_REQUEST_TIMEOUT: def(
+    'INVALID_ARG',
+    (what: string, flag: string) => `${what} (${flag}); the connection is closed`,
+    'send the whole body without pausing, or start the server with a larger value of the flag named in the message',
+  ),
+  OFS_RESPONSE_TOO_LARGE: def(
+    'INVALID_ARG',
+    (output: string, size: string, limit: number) =>
+      `output '${output}' (${size}) makes the response larger than the server limit of ${limit} bytes (--http-max-response-body)`,
+    'ask for the output as binary data (binary_data_output or binary_data), for fewer outputs or a smaller batch, or start the server with a larger --http-max-response-body',
+  ),
   OFS_INFER_OUTPUT: def('INVALID_ARG', (what: string) => what, 'request outputs listed by GET /v2/models/{model}'),
   OFS_INFER_HEADER_LENGTH: def(
     'INVALID_ARG',

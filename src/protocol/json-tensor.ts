@@ -1,5 +1,5 @@
 import { ofsError } from '../errors.js';
-import { dtypeFromWire, elementCount, type WireDatatype } from '../core/tensor/dtype.js';
+import { dtypeFromWire, elementCount, type DtypeInfo, type WireDatatype } from '../core/tensor/dtype.js';
 import type { Tensor } from '../core/tensor/tensor.js';
 import { parseBytesElements, serializeBytesElements } from '../core/tensor/bytes.js';
 import { bfloat16ToNumber, halfToNumber } from './half.js';
@@ -9,7 +9,7 @@ import { bfloat16ToNumber, halfToNumber } from './half.js';
  * responses are always flat, as Triton writes them.
  */
 
-const SHAPE_MISMATCH = "Unable to parse 'data': Shape does not match true shape of 'data' field";
+export const SHAPE_MISMATCH = "Unable to parse 'data': Shape does not match true shape of 'data' field";
 
 /** Iterative, so a `data` nested a million levels deep is an ordinary element list, not a stack overflow. */
 function flatten(data: unknown, out: unknown[]): void {
@@ -28,7 +28,7 @@ function flatten(data: unknown, out: unknown[]): void {
   }
 }
 
-function badElement(input: string, datatype: string, value: unknown): Error {
+export function badElement(input: string, datatype: string, value: unknown): Error {
   return ofsError('OFS_INFER_INPUT', `Unable to parse 'data': expected ${datatype} element for input '${input}', got ${JSON.stringify(value)}`);
 }
 
@@ -48,7 +48,7 @@ const INTEGER_RANGE: Readonly<Record<string, readonly [number, number]>> = {
   UINT64: [0, Number.MAX_SAFE_INTEGER],
 };
 
-function asInteger(input: string, datatype: string, value: unknown): number {
+export function asInteger(input: string, datatype: string, value: unknown): number {
   const [lo, hi] = INTEGER_RANGE[datatype] ?? [0, -1];
   if (typeof value !== 'number' || !Number.isInteger(value)) throw badElement(input, datatype, value);
   if (value < lo || value > hi) {
@@ -63,11 +63,8 @@ function asInteger(input: string, datatype: string, value: unknown): number {
   return value;
 }
 
-/**
- * Converts the JSON `data` of input `input` to little-endian row-major bytes (BYTES serialized with
- * length prefixes). Throws Triton's messages for an element count that does not match `shape`.
- */
-export function jsonDataToBytes(input: string, datatype: string, shape: readonly number[], data: unknown): Uint8Array {
+/** The datatype of an input sent as JSON `data`; Triton refuses FP16 and BF16 there. */
+export function jsonDatatype(input: string, datatype: string): DtypeInfo {
   if (datatype === 'FP16' || datatype === 'BF16') {
     throw ofsError(
       'OFS_INFER_INPUT',
@@ -76,6 +73,15 @@ export function jsonDataToBytes(input: string, datatype: string, shape: readonly
   }
   const info = dtypeFromWire(datatype);
   if (!info) throw ofsError('OFS_INFER_INPUT', `invalid datatype for input ${input}`);
+  return info;
+}
+
+/**
+ * Converts the JSON `data` of input `input` to little-endian row-major bytes (BYTES serialized with
+ * length prefixes). Throws Triton's messages for an element count that does not match `shape`.
+ */
+export function jsonDataToBytes(input: string, datatype: string, shape: readonly number[], data: unknown): Uint8Array {
+  const info = jsonDatatype(input, datatype);
   if (!Array.isArray(data)) throw ofsError('OFS_INFER_INPUT', "Unable to parse 'data'");
   const flat: unknown[] = [];
   flatten(data, flat);

@@ -1,0 +1,164 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { ofsError } from '../errors.js';
+import { elementCount } from '../core/tensor/dtype.js';
+import type { DataSpan } from './json-scan.js';
+import { numberEnd } from './json-scan.js';
+import { asInteger, badElement, jsonDatatype, SHAPE_MISMATCH } from './json-tensor.js';
+
+/**
+ * Decodes a numeric `data` span (json-scan.ts) straight from the request bytes into tensor bytes:
+ * no JS array, no string per element on the common path. Same rules and messages as
+ * jsonDataToBytes (json-tensor.ts), which handles `data` that went through JSON.parse.
+ */
+
+const POW10: readonly number[] = Array.from({ length: 23 }, (_, i) => 10 ** i);
+const TWO32 = 2 ** 32;
+const DEFAULT_SLICE_ELEMENTS = 1 << 20;
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+/**
+ * The value of the JSON number in b[p, q) (already checked against JSON's grammar), rounded as
+ * JSON.parse rounds it. Up to 15 significant digits and a power of ten up to 22, one IEEE
+ * multiplication or division of two exact values is correctly rounded (Clinger's fast path);
+ * anything else goes through Number().
+ */
+export function jsonNumberAt(b: Buffer, p: number, q: number): number {
+  let i = p;
+  const negative = b[i] === 0x2d;
+  if (negative) i++;
+  let mantissa = 0;
+  let digits = 0;
+  let scale = 0;
+  while (i < q && isDigit(b[i])) {
+    mantissa = mantissa * 10 + (b[i] - 0x30);
+    digits++;
+    i++;
+  }
+  if (i < q && b[i] === 0x2e) {
+    i++;
+    while (i < q && isDigit(b[i])) {
+      mantissa = mantissa * 10 + (b[i] - 0x30);
+      digits++;
+      scale++;
+      i++;
+    }
+  }
+  let exponent = 0;
+  if (i < q) {
+    i++; // e or E
+    let expNegative = false;
+    if (b[i] === 0x2d) {
+      expNegative = true;
+      i++;
+    } else if (b[i] === 0x2b) i++;
+    while (i < q && exponent < 1e6) {
+      exponent = exponent * 10 + (b[i] - 0x30);
+      i++;
+    }
+    if (i < q) digits = Number.POSITIVE_INFINITY; // absurd exponent: leave it to Number()
+    if (expNegative) exponent = -exponent;
+  }
+  if (digits <= 15) {
+    const e = exponent - scale;
+    let v: number | undefined;
+    if (e === 0) v = mantissa;
+    else if (e > 0 && e <= 22) v = mantissa * POW10[e];
+    else if (e < 0 && e >= -22) v = mantissa / POW10[-e];
+    if (v !== undefined) return negative ? -v : v;
+  }
+  return Number(b.toString('latin1', p, q));
+}
+
+/** The first element of a span, for the error message of a type that takes no numbers. */
+function firstElement(b: Buffer, span: DataSpan): number | boolean | undefined {
+  for (let p = span.start; p < span.end; p++) {
+    const c = b[p];
+    if (c === 0x2d || isDigit(c)) return jsonNumberAt(b, p, numberEnd(b, p, span.end));
+    if (c === 0x74) return true;
+    if (c === 0x66) return false;
+  }
+  return undefined;
+}
+
+/**
+ * The tensor bytes of input `input` whose `data` is `span` within `body`. Yields to the event loop
+ * every `sliceElements` elements.
+ */
+export async function dataSpanToBytes(
+  input: string,
+  datatype: string,
+  shape: readonly number[],
+  body: Uint8Array,
+  span: DataSpan,
+  sliceElements = DEFAULT_SLICE_ELEMENTS,
+): Promise<Uint8Array> {
+  const info = jsonDatatype(input, datatype);
+  const count = span.count;
+  if (count !== elementCount(shape)) throw ofsError('OFS_INFER_INPUT', SHAPE_MISMATCH);
+  const b = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  const wire = info.wire;
+  if (wire === 'BYTES') throw badElement(input, wire, firstElement(b, span));
+  const size = info.itemSize;
+  const out = new Uint8Array(count * size);
+  const view = new DataView(out.buffer);
+  let at = 0;
+  let untilYield = sliceElements;
+  let p = span.start;
+  const end = span.end;
+  while (p < end) {
+    const c = b[p];
+    let v: number | boolean;
+    if (c === 0x2d || isDigit(c)) {
+      const q = numberEnd(b, p, end);
+      v = jsonNumberAt(b, p, q);
+      p = q;
+    } else if (c === 0x74) {
+      v = true;
+      p += 4;
+    } else if (c === 0x66) {
+      v = false;
+      p += 5;
+    } else {
+      // brackets, commas, whitespace
+      p++;
+      continue;
+    }
+    if (wire === 'BOOL') {
+      if (typeof v !== 'boolean') throw badElement(input, wire, v);
+      out[at] = v ? 1 : 0;
+    } else if (typeof v !== 'number') {
+      throw badElement(input, wire, v);
+    } else {
+      switch (wire) {
+        case 'FP32': view.setFloat32(at, v, true); break;
+        case 'FP64': view.setFloat64(at, v, true); break;
+        case 'UINT8': out[at] = asInteger(input, wire, v); break;
+        case 'INT8': view.setInt8(at, asInteger(input, wire, v)); break;
+        case 'UINT16': view.setUint16(at, asInteger(input, wire, v), true); break;
+        case 'INT16': view.setInt16(at, asInteger(input, wire, v), true); break;
+        case 'UINT32': view.setUint32(at, asInteger(input, wire, v), true); break;
+        case 'INT32': view.setInt32(at, asInteger(input, wire, v), true); break;
+        case 'UINT64':
+        case 'INT64': {
+          // Exact below 2^53 (asInteger's range): low word modulo 2^32, high word by floor division,
+          // which is two's complement for negatives. No BigInt per element.
+          const n = asInteger(input, wire, v);
+          view.setUint32(at, n >>> 0, true);
+          view.setInt32(at + 4, Math.floor(n / TWO32), true);
+          break;
+        }
+        default:
+          throw ofsError('OFS_INFER_INPUT', `invalid datatype for input ${input}`);
+      }
+    }
+    at += size;
+    if (--untilYield === 0) {
+      untilYield = sliceElements;
+      await nextTurn();
+    }
+  }
+  return out;
+}
