@@ -11,6 +11,7 @@ import { DataPlane } from '../server/dataplane.js';
 import { createGrpcServer } from '../server/grpc/server.js';
 import { formatModelTable } from './model-table.js';
 import { createHttpApp } from '../server/http/app.js';
+import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../server/http/limits.js';
 import { createMetricsApp } from '../server/metrics/app.js';
 
 /**
@@ -36,6 +37,8 @@ export interface ServeOptions {
   readonly strictReadiness?: boolean;
   readonly logVerbose?: number;
   readonly bodyLimit?: number;
+  /** The other HTTP limits and timeouts (see server/http/limits.ts); unset ones take the defaults. */
+  readonly httpLimits?: Partial<HttpLimits>;
   /** Refuse KIND_GPU groups without a usable GPU, as Triton does. */
   readonly strict?: boolean;
   /** Models loaded at once (tritonserver's --model-load-thread-count, default 4). */
@@ -58,8 +61,6 @@ export interface RunningServer {
   /** Resolves once the server has stopped. */
   readonly closed: Promise<void>;
 }
-
-const DEFAULT_BODY_LIMIT = 256 * 1024 * 1024;
 
 function addressOf(app: FastifyInstance): number {
   const a = app.server.address();
@@ -120,7 +121,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const urls: { http?: string; grpc?: string; metrics?: string } = {};
   try {
     if (opts.httpPort !== undefined) {
-      const app = createHttpApp({ dataplane, bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT });
+      const app = createHttpApp({ dataplane, bodyLimit: opts.bodyLimit ?? DEFAULT_HTTP_LIMITS.maxBody, limits: opts.httpLimits });
       await app.listen({ port: opts.httpPort, host });
       closers.push(() => closeDraining(app));
       urls.http = `http://${shownHost}:${addressOf(app)}`;
