@@ -1,5 +1,6 @@
 import type { ServerDuplexStream, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { isOfsError, ofsError } from '../../errors.js';
+import { MalformedMessage } from '../../protocol/grpc-schema.js';
 import type { DataPlane } from '../dataplane.js';
 import {
   FINAL_RESPONSE,
@@ -22,7 +23,7 @@ import type {
   GrpcRepositoryIndexRequest,
   GrpcRepositoryModelRequest,
 } from './messages.js';
-import { grpcStatusOf, unary } from './status.js';
+import { grpcStatusOf, unary, wellFormed } from './status.js';
 
 /** The GRPCInferenceService and Health RPCs on top of the DataPlane: convert, delegate, convert back. */
 
@@ -45,8 +46,13 @@ async function infer(dataplane: DataPlane, request: GrpcModelInferRequest, final
 function streamInfer(dataplane: DataPlane) {
   return (call: ServerDuplexStream<GrpcModelInferRequest, GrpcModelStreamInferResponse>): void => {
     let written: Promise<void> = Promise.resolve();
-    call.on('data', (request: GrpcModelInferRequest) => {
-      const response: Promise<GrpcModelStreamInferResponse> = infer(dataplane, request, wantsFinalFlag(request)).then(
+    call.on('data', (message: GrpcModelInferRequest | MalformedMessage) => {
+      const request = message instanceof MalformedMessage ? {} : message;
+      const run = async () => {
+        const r = wellFormed(message);
+        return infer(dataplane, r, wantsFinalFlag(r));
+      };
+      const response: Promise<GrpcModelStreamInferResponse> = run().then(
         (infer_response) => ({ infer_response }),
         // The id goes back with the error (as Triton does) so a client with several requests in
         // flight on the stream, such as perf_analyzer, can tell which one failed.

@@ -6,11 +6,19 @@ import { healthHandlers, inferenceHandlers } from './handlers.js';
 /**
  * Triton's gRPC endpoint (port 8001): GRPCInferenceService and grpc.health.v1.Health over the same
  * DataPlane as HTTP. grpc-js decompresses gzip/deflate requests itself (it advertises
- * `identity,deflate,gzip`), so compression needs no option here.
+ * `identity,deflate,gzip`), so compression needs no option here; what bounds it is the message limit:
+ * grpc-js refuses a frame whose length prefix is over `grpc.max_receive_message_length` before reading
+ * it, and stops inflating a compressed one as soon as its output passes the same limit, both with
+ * RESOURCE_EXHAUSTED. With the limit at -1 (unlimited) a 1 MB gzip message inflates to 1 GB.
  */
 
 export interface GrpcServerOptions {
   readonly dataplane: DataPlane;
+  /**
+   * Largest message received (before and after decompression) or sent, in bytes; at most 2^31-1, the
+   * most a gRPC length prefix can name and what Triton's clients ask for. Default DEFAULT_MAX_MESSAGE_BYTES.
+   */
+  readonly maxMessageBytes?: number;
   /** How long close() lets in-flight calls finish before cancelling them. */
   readonly shutdownGraceMs?: number;
 }
@@ -25,11 +33,22 @@ export interface GrpcServer {
 
 const DEFAULT_SHUTDOWN_GRACE_MS = 5000;
 
-/** Triton clients raise their limits to INT32_MAX and send batches over gRPC's 4 MB default. */
-const SERVER_OPTIONS: grpc.ServerOptions = {
-  'grpc.max_receive_message_length': -1,
-  'grpc.max_send_message_length': -1,
-};
+/**
+ * Triton clients raise their limits to INT32_MAX and send batches over gRPC's 4 MB default, so the
+ * default is HTTP's body limit (--http-max-body), not gRPC's 4 MB.
+ */
+export const DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
+export const MAX_MESSAGE_BYTES_LIMIT = 2 ** 31 - 1;
+
+function serverOptions(maxMessageBytes: number): grpc.ServerOptions {
+  if (!Number.isInteger(maxMessageBytes) || maxMessageBytes < 1 || maxMessageBytes > MAX_MESSAGE_BYTES_LIMIT) {
+    throw new RangeError(`maxMessageBytes must be an integer in [1, ${MAX_MESSAGE_BYTES_LIMIT}], got ${maxMessageBytes}`);
+  }
+  return {
+    'grpc.max_receive_message_length': maxMessageBytes,
+    'grpc.max_send_message_length': maxMessageBytes,
+  };
+}
 
 function hostPort(host: string, port: number): string {
   const bracketed = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
@@ -37,7 +56,7 @@ function hostPort(host: string, port: number): string {
 }
 
 export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
-  const server = new grpc.Server(SERVER_OPTIONS);
+  const server = new grpc.Server(serverOptions(options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES));
   server.addService(serviceDefinition(INFERENCE_SERVICE), inferenceHandlers(options.dataplane));
   server.addService(serviceDefinition(HEALTH_SERVICE), healthHandlers(options.dataplane));
   const grace = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;

@@ -23,6 +23,8 @@ export interface TestClient {
   health(service?: string): Promise<{ status: string }>;
   /** Sends `bytes` as the request of `rpc` and resolves with the response bytes, undecoded. */
   raw(rpc: string, bytes: Uint8Array): Promise<Buffer>;
+  /** ModelStreamInfer with messages written and read as bytes. */
+  rawStream(): grpc.ClientDuplexStream<Buffer, Buffer>;
   close(): void;
 }
 
@@ -51,6 +53,8 @@ export function connect(port: number, options: grpc.ChannelOptions = {}): TestCl
           (error, response) => (error || !response ? reject(error) : resolve(response)),
         );
       }),
+    rawStream: () =>
+      inference.makeBidiStreamRequest<Buffer, Buffer>(`/${INFERENCE_SERVICE}/ModelStreamInfer`, (b) => b, (b) => b),
     close: () => {
       inference.close();
       health.close();
