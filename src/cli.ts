@@ -17,6 +17,7 @@ const EXIT_BY_KIND: Readonly<Record<ErrorKind, number>> = {
   UNSUPPORTED: 1,
   UNAVAILABLE: 3,
   INTERNAL: 1,
+  CANCELLED: 1,
 };
 export const EXIT_USAGE = 2;
 

@@ -18,8 +18,10 @@ function bad(what: string): Error {
 function parseParameters(v: unknown, where: string): V2Parameters | undefined {
   if (v === undefined) return undefined;
   if (!isObject(v)) throw bad(where);
-  for (const value of Object.values(v)) {
-    if (typeof value !== 'boolean' && typeof value !== 'number' && typeof value !== 'string') throw bad(where);
+  for (const [key, value] of Object.entries(v)) {
+    // An int64 parameter beyond 2^53 arrives as bigint (parseJsonExact); parameters are numbers here.
+    if (typeof value === 'bigint') v[key] = Number(value);
+    else if (typeof value !== 'boolean' && typeof value !== 'number' && typeof value !== 'string') throw bad(where);
   }
   return v as V2Parameters;
 }

@@ -67,6 +67,8 @@ export interface DataPlaneInferRequest {
   readonly outputs?: readonly RequestedOutput[];
   /** When the request arrived (process.hrtime.bigint()); defaults to when infer() is called. */
   readonly receivedNs?: bigint;
+  /** Aborts when the client goes away; a still-queued request is then dropped (see InferRequest.signal). */
+  readonly signal?: AbortSignal;
 }
 
 export interface DataPlaneInferResponse {
@@ -394,6 +396,7 @@ export class DataPlane {
       outputs: names,
       batchSize: prepared.batchSize,
       receivedNs,
+      signal: request.signal,
     });
     const wanted: readonly RequestedOutput[] = request.outputs ?? model.outputs.map((o) => ({ name: o.name }));
     const batched = maxBatchOf(model) > 0;

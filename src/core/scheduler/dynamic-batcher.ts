@@ -89,10 +89,23 @@ export class DynamicBatchScheduler implements Scheduler {
   }
 
   enqueue(request: InferRequest): Promise<InferResult> {
-    return this.#drain.accept(request, this.#stats, this.#now, (pending, enqueuedNs) => {
-      this.#queue.push({ pending, enqueuedNs, batchSize: request.batchSize, shapeKey: batchShapeKey(request.inputs) });
-      this.#schedule();
-    });
+    return this.#drain.accept(
+      request,
+      this.#stats,
+      this.#now,
+      (pending, enqueuedNs) => {
+        this.#queue.push({ pending, enqueuedNs, batchSize: request.batchSize, shapeKey: batchShapeKey(request.inputs) });
+        this.#schedule();
+      },
+      (pending) => {
+        const at = this.#queue.findIndex((q) => q.pending === pending);
+        if (at < 0) return false;
+        this.#queue.splice(at, 1);
+        // The head (and so the batch being gathered and its delay) may have changed.
+        this.#schedule();
+        return true;
+      },
+    );
   }
 
   #schedule(): void {

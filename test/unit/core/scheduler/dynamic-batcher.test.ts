@@ -118,4 +118,44 @@ describe('DynamicBatchScheduler', () => {
     expect(session.runs.map((r) => r.inputs[0].shape)).toEqual([[1, 1], [1, 2], [1, 1]]);
     await s.stop();
   });
+
+  it('takes a cancelled request out of the batch being gathered; the others still batch', async () => {
+    const session = new FakeSession(io, out, double);
+    const stats = createModelStats();
+    const s = new DynamicBatchScheduler({ sessions: [session], stats, maxBatchSize: 4, preferredBatchSizes: [], maxQueueDelayNs: 50 * MS });
+    const gone = new AbortController();
+    const p1 = s.enqueue(req(1));
+    const p2 = s.enqueue({ ...req(2), signal: gone.signal });
+    const p3 = s.enqueue(req(3));
+    gone.abort();
+    await expect(p2).rejects.toMatchObject({ code: 'OFS_REQUEST_CANCELLED' });
+    const results = await Promise.all([p1, p3]);
+    expect(results.map((r) => readF32(r.outputs[0]))).toEqual([[2], [6]]);
+    expect(session.runs).toHaveLength(1);
+    expect(session.runs[0].inputs[0].shape).toEqual([2, 1]);
+    const snap = stats.snapshot();
+    expect(snap.failures_by_reason.CANCELED).toBe(1);
+    expect(snap.inference_count).toBe(2);
+    expect(snap.pending).toBe(0);
+    await s.stop();
+  });
+
+  it('does not cancel a request once its batch is executing', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const session = new FakeSession(io, out, async (inputs) => {
+      await gate;
+      return double(inputs);
+    });
+    const stats = createModelStats();
+    const s = new DynamicBatchScheduler({ sessions: [session], stats, maxBatchSize: 1, preferredBatchSizes: [], maxQueueDelayNs: 0 });
+    const gone = new AbortController();
+    const p = s.enqueue({ ...req(4), signal: gone.signal });
+    await new Promise((r) => setTimeout(r, 5));
+    gone.abort();
+    release();
+    expect(readF32((await p).outputs[0])).toEqual([8]);
+    expect(stats.snapshot().failures_by_reason.CANCELED).toBe(0);
+    await s.stop();
+  });
 });
