@@ -31,11 +31,14 @@ function refuseRepositoryName(name: string | undefined): void {
   if (name) throw ofsError('OFS_PROTOCOL_UNSUPPORTED', "'repository_name' specification is not supported");
 }
 
-/** One ModelInfer: unknown model first (as Triton, before the body is looked at), then the data plane. */
-async function infer(dataplane: DataPlane, request: GrpcModelInferRequest, finalFlag: boolean): Promise<GrpcModelInferResponse> {
+/**
+ * One ModelInfer: unknown model first (as Triton, before the body is looked at), then the data plane.
+ * `signal` aborts when the client cancels: a request still queued is then dropped, not executed.
+ */
+async function infer(dataplane: DataPlane, request: GrpcModelInferRequest, finalFlag: boolean, signal: AbortSignal): Promise<GrpcModelInferResponse> {
   const receivedNs = process.hrtime.bigint();
   dataplane.model(request.model_name ?? '', request.model_version || undefined);
-  const result = await dataplane.infer(inferRequestFromGrpc(request, receivedNs));
+  const result = await dataplane.infer({ ...inferRequestFromGrpc(request, receivedNs), signal });
   return inferResponseToGrpc(result, finalFlag ? { [FINAL_RESPONSE]: true } : undefined);
 }
 
@@ -46,11 +49,14 @@ async function infer(dataplane: DataPlane, request: GrpcModelInferRequest, final
 function streamInfer(dataplane: DataPlane) {
   return (call: ServerDuplexStream<GrpcModelInferRequest, GrpcModelStreamInferResponse>): void => {
     let written: Promise<void> = Promise.resolve();
+    // A cancelled stream (or one whose connection broke) drops every request of it still queued.
+    const gone = new AbortController();
+    call.once('cancelled', () => gone.abort());
     call.on('data', (message: GrpcModelInferRequest | MalformedMessage) => {
       const request = message instanceof MalformedMessage ? {} : message;
       const run = async () => {
         const r = wellFormed(message);
-        return infer(dataplane, r, wantsFinalFlag(r));
+        return infer(dataplane, r, wantsFinalFlag(r), gone.signal);
       };
       const response: Promise<GrpcModelStreamInferResponse> = run().then(
         (infer_response) => ({ infer_response }),
@@ -71,7 +77,7 @@ function streamInfer(dataplane: DataPlane) {
       });
     });
     // A cancelled or broken stream: pending responses are dropped by the checks above.
-    call.on('error', () => undefined);
+    call.on('error', () => gone.abort());
   };
 }
 
@@ -102,7 +108,7 @@ export function inferenceHandlers(dataplane: DataPlane): UntypedServiceImplement
     ModelReady: unary((r: GrpcModelRef) => ({ ready: modelReady(dataplane, r) })),
     ServerMetadata: unary(() => serverMetadataToGrpc(dataplane.serverMetadata())),
     ModelMetadata: unary((r: GrpcModelRef) => modelMetadataToGrpc(dataplane.modelMetadata(r.name ?? '', r.version || undefined))),
-    ModelInfer: unary((r: GrpcModelInferRequest) => infer(dataplane, r, false)),
+    ModelInfer: unary((r: GrpcModelInferRequest, signal) => infer(dataplane, r, false, signal)),
     ModelStreamInfer: streamInfer(dataplane),
     ModelConfig: unary((r: GrpcModelRef) => modelConfigToGrpc(dataplane.modelConfig(r.name ?? '', r.version || undefined))),
     ModelStatistics: unary((r: GrpcModelRef) => statisticsToGrpc(dataplane.statistics(r.name || undefined, r.version || undefined))),

@@ -30,7 +30,8 @@ function clipDetails(text: string): string {
   return `${text.slice(0, cut)}...`;
 }
 
-export type UnaryHandler<Req, Res> = (request: Req) => Res | Promise<Res>;
+/** `signal` aborts when the client cancels the call (or its deadline passes) before the answer. */
+export type UnaryHandler<Req, Res> = (request: Req, signal: AbortSignal) => Res | Promise<Res>;
 
 /** The decoded request, or OFS_GRPC_MALFORMED (INVALID_ARGUMENT) for bytes the strict decoder refused. */
 export function wellFormed<Req>(request: Req | MalformedMessage): Req {
@@ -40,11 +41,15 @@ export function wellFormed<Req>(request: Req | MalformedMessage): Req {
 
 export function unary<Req, Res>(handler: UnaryHandler<Req, Res>) {
   return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
+    const cancelled = new AbortController();
+    const onCancelled = (): void => cancelled.abort();
+    call.once('cancelled', onCancelled);
     Promise.resolve()
-      .then(() => handler(wellFormed(call.request)))
+      .then(() => handler(wellFormed(call.request), cancelled.signal))
       .then(
         (response) => callback(null, response),
         (error: unknown) => callback(grpcStatusOf(error)),
-      );
+      )
+      .finally(() => call.off('cancelled', onCancelled));
   };
 }

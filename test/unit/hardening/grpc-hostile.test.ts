@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataPlane } from '../../../src/server/dataplane.js';
 import { decodeMessage, encodeMessage, rpcTypes } from '../../../src/protocol/grpc-schema.js';
 import { createGrpcServer, type GrpcServer } from '../../../src/server/grpc/server.js';
-import { anyShapeModel, FakeCatalog, classifierModel, fakeModel, sumModel } from '../../fixtures/fake-models.js';
+import { anyShapeModel, FakeCatalog, classifierModel, fakeModel, slowModel, sumModel } from '../../fixtures/fake-models.js';
 import { expectNoStack, mutate, prng } from '../../fixtures/hostile.js';
 import { connect, statusOf, type TestClient } from '../server/grpc/grpc-client.js';
 
@@ -198,6 +198,54 @@ describe('hostile gRPC requests', () => {
     }
     expect(seen.size).toBeGreaterThan(1);
     expect((await client.call<Json>('ModelInfer', sumRequest())).model_name).toBe('simple');
+  });
+});
+
+describe('gRPC clients that go away', () => {
+  const slowRequest = (id: string) => ({ id, model_name: 'slow', inputs: [{ name: 'INPUT', datatype: 'FP32', shape: ['1'] }], raw_input_contents: [new Uint8Array(4)] });
+  let server: GrpcServer;
+  let client: TestClient;
+  let slow: ReturnType<typeof slowModel>;
+  beforeAll(async () => {
+    slow = slowModel({ ms: 400 });
+    server = createGrpcServer({ dataplane: new DataPlane({ catalog: new FakeCatalog().add(slow) }), shutdownGraceMs: 500 });
+    client = connect(await server.listen('127.0.0.1', 0));
+  });
+  afterAll(async () => {
+    client.close();
+    await server.close();
+  });
+
+  const waitFor = async (what: () => boolean) => {
+    for (let i = 0; i < 200 && !what(); i++) await new Promise((r) => setTimeout(r, 10));
+  };
+
+  it('drops a cancelled unary call that is still queued, and counts it as CANCELED', async () => {
+    const first = client.call<Json>('ModelInfer', slowRequest('running'));
+    await waitFor(() => slow.sessions[0].runs.length === 1); // the only instance is now busy
+    const queued = client.cancellable('ModelInfer', slowRequest('queued'));
+    await waitFor(() => slow.stats.snapshot().inference_count === 0 && slow.scheduler.inflight() === 2);
+    expect(slow.scheduler.inflight()).toBe(2);
+    queued.cancel();
+    expect((await statusOf(queued.result)).code).toBe(1); // CANCELLED, as the client sees it
+    expect((await first).id).toBe('running');
+    await waitFor(() => slow.scheduler.inflight() === 0);
+    expect(slow.sessions[0].runs).toHaveLength(1);
+    expect(slow.stats.snapshot().failures_by_reason.CANCELED).toBe(1);
+  });
+
+  it('drops the queued requests of a cancelled stream', async () => {
+    const before = slow.sessions[0].runs.length;
+    const call = client.stream();
+    call.on('error', () => undefined);
+    for (const id of ['s1', 's2', 's3']) call.write(slowRequest(id));
+    await waitFor(() => slow.scheduler.inflight() === 3 && slow.sessions[0].runs.length === before + 1);
+    expect(slow.scheduler.inflight()).toBe(3);
+    call.cancel();
+    await waitFor(() => slow.scheduler.inflight() === 0);
+    expect(slow.scheduler.inflight()).toBe(0);
+    expect(slow.sessions[0].runs.length - before).toBe(1); // s2 and s3 never ran
+    expect(slow.stats.snapshot().failures_by_reason.CANCELED).toBe(3);
   });
 });
 
