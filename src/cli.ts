@@ -136,6 +136,8 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
     .option('--strict-readiness [bool]', 'ready only when every model is ready', bool, true)
     .option('--log-verbose <level>', 'verbose log level', int('--log-verbose'), 0)
     .option('--http-max-body <bytes>', 'largest request body accepted', int('--http-max-body'), 256 * 1024 * 1024)
+    .option('--grpc-max-message-bytes <bytes>', 'largest gRPC message received or sent, compressed or inflated (default: --http-max-body, at most 2147483647)', int('--grpc-max-message-bytes'))
+    .option('--exit-timeout-secs <s>', 'on SIGINT/SIGTERM, how long to wait for in-flight requests before answering them with an error and exiting', int('--exit-timeout-secs'), 30)
     .option('--strict', 'refuse KIND_GPU instance groups when no GPU is usable, as Triton does')
     .action(async (o) => {
       if (o.loadModel && o.modelControlMode !== 'explicit') {
@@ -156,9 +158,16 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
         strictReadiness: o.strictReadiness,
         logVerbose: o.logVerbose,
         bodyLimit: o.httpMaxBody,
+        grpcMaxMessageBytes: o.grpcMaxMessageBytes,
+        exitTimeoutSecs: o.exitTimeoutSecs,
         strict: Boolean(o.strict),
       });
-      await server.closed;
+      if ((await server.closed) === 'timed-out') {
+        // As tritonserver when its exit timeout expires: exit 1 now, even with a model execution stuck
+        // in a worker that would otherwise keep the process alive.
+        process.exitCode = 1;
+        exitSoon(1);
+      }
     });
 
   program
@@ -246,6 +255,14 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
     });
 
   return program;
+}
+
+/**
+ * Ends the process with `code` once stdout/stderr have flushed. Not process.exit() at once: a worker
+ * thread of onnxruntime mid-inference keeps running native code, and the exit below waits a moment.
+ */
+function exitSoon(code: number): void {
+  setTimeout(() => process.exit(code), 100).unref();
 }
 
 /** Prints an error for a person: message, then the fix; a stack only for bugs (or OFSERVE_DEBUG=1). */

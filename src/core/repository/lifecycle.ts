@@ -85,6 +85,7 @@ export class ModelLifecycle implements ModelCatalog {
         controlMode === 'explicit' ? (startupModels.includes('*') ? all : startupModels.filter((n) => n !== '*')) : all;
       const failures: LoadFailure[] = [];
       for (const name of names) {
+        if (this.#stopping) break; // a stop (SIGTERM) during startup: load no more models
         // --load-model names come from the command line: one with no folder must not scan outside the store.
         if (!(await this.#isModelFolder(name))) {
           failures.push({ model: name, reason: 'there is no model folder of that name in the model store' });

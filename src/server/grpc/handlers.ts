@@ -45,10 +45,18 @@ async function infer(dataplane: DataPlane, request: GrpcModelInferRequest, final
 /**
  * ModelStreamInfer: one response per request, {infer_response} or {error_message}. Requests run as
  * they arrive (so the dynamic batcher can batch them) while responses are written in request order.
+ * Once the server is closing (`closing` aborts) the stream is ended, with an OK status, as soon as the
+ * responses of the requests it already sent are written: an idle stream must not hold a shutdown.
  */
-function streamInfer(dataplane: DataPlane) {
+function streamInfer(dataplane: DataPlane, closing: AbortSignal) {
   return (call: ServerDuplexStream<GrpcModelInferRequest, GrpcModelStreamInferResponse>): void => {
     let written: Promise<void> = Promise.resolve();
+    const open = (): boolean => !call.cancelled && !call.writableEnded;
+    const endAfterWritten = (): void => {
+      void written.then(() => {
+        if (open()) call.end();
+      });
+    };
     // A cancelled stream (or one whose connection broke) drops every request of it still queued.
     const gone = new AbortController();
     call.once('cancelled', () => gone.abort());
@@ -56,6 +64,7 @@ function streamInfer(dataplane: DataPlane) {
       const request = message instanceof MalformedMessage ? {} : message;
       const run = async () => {
         const r = wellFormed(message);
+        if (closing.aborted) throw ofsError('OFS_SERVER_SHUTTING_DOWN');
         return infer(dataplane, r, wantsFinalFlag(r), gone.signal);
       };
       const response: Promise<GrpcModelStreamInferResponse> = run().then(
@@ -67,15 +76,15 @@ function streamInfer(dataplane: DataPlane) {
       written = written
         .then(async () => {
           const message = await response;
-          if (!call.cancelled && !call.writableEnded) call.write(message);
+          if (open()) call.write(message);
         })
         .catch(() => undefined); // a failed write (stream gone) must not stop later ones
     });
-    call.on('end', () => {
-      void written.then(() => {
-        if (!call.cancelled && !call.writableEnded) call.end();
-      });
-    });
+    call.on('end', endAfterWritten);
+    const onClosing = (): void => endAfterWritten();
+    closing.addEventListener('abort', onClosing, { once: true });
+    if (closing.aborted) endAfterWritten();
+    call.once('close', () => closing.removeEventListener('abort', onClosing));
     // A cancelled or broken stream: pending responses are dropped by the checks above.
     call.on('error', () => gone.abort());
   };
@@ -101,7 +110,8 @@ function unimplemented(rpc: string) {
   });
 }
 
-export function inferenceHandlers(dataplane: DataPlane): UntypedServiceImplementation {
+/** `closing` aborts when the server starts to shut down (open streams then end once answered). */
+export function inferenceHandlers(dataplane: DataPlane, closing: AbortSignal = new AbortController().signal): UntypedServiceImplementation {
   return {
     ServerLive: unary(() => ({ live: dataplane.live() })),
     ServerReady: unary(() => ({ ready: dataplane.ready() })),
@@ -109,7 +119,7 @@ export function inferenceHandlers(dataplane: DataPlane): UntypedServiceImplement
     ServerMetadata: unary(() => serverMetadataToGrpc(dataplane.serverMetadata())),
     ModelMetadata: unary((r: GrpcModelRef) => modelMetadataToGrpc(dataplane.modelMetadata(r.name ?? '', r.version || undefined))),
     ModelInfer: unary((r: GrpcModelInferRequest, signal) => infer(dataplane, r, false, signal)),
-    ModelStreamInfer: streamInfer(dataplane),
+    ModelStreamInfer: streamInfer(dataplane, closing),
     ModelConfig: unary((r: GrpcModelRef) => modelConfigToGrpc(dataplane.modelConfig(r.name ?? '', r.version || undefined))),
     ModelStatistics: unary((r: GrpcModelRef) => statisticsToGrpc(dataplane.statistics(r.name || undefined, r.version || undefined))),
     RepositoryIndex: unary((r: GrpcRepositoryIndexRequest) => {

@@ -27,8 +27,13 @@ export interface GrpcServer {
   readonly server: grpc.Server;
   /** Binds host:port (0 = a free port) and resolves with the bound port. */
   listen(host: string, port: number): Promise<number>;
-  /** Stops taking calls, waits for in-flight ones (up to the grace period), then cancels the rest. */
+  /**
+   * Stops taking calls, ends open streams once their requests are answered, waits for in-flight calls
+   * (up to the grace period), then cancels the rest.
+   */
   close(): Promise<void>;
+  /** Cancels every call still open at once (after the server's exit timeout). */
+  forceClose(): void;
 }
 
 const DEFAULT_SHUTDOWN_GRACE_MS = 5000;
@@ -57,7 +62,8 @@ function hostPort(host: string, port: number): string {
 
 export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
   const server = new grpc.Server(serverOptions(options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES));
-  server.addService(serviceDefinition(INFERENCE_SERVICE), inferenceHandlers(options.dataplane));
+  const closingCalls = new AbortController();
+  server.addService(serviceDefinition(INFERENCE_SERVICE), inferenceHandlers(options.dataplane, closingCalls.signal));
   server.addService(serviceDefinition(HEALTH_SERVICE), healthHandlers(options.dataplane));
   const grace = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
   let closing: Promise<void> | undefined;
@@ -73,6 +79,7 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
 
   const close = (): Promise<void> => {
     closing ??= new Promise<void>((resolve) => {
+      closingCalls.abort();
       const timer = setTimeout(() => server.forceShutdown(), grace);
       timer.unref();
       server.tryShutdown(() => {
@@ -83,5 +90,5 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
     return closing;
   };
 
-  return { server, listen, close };
+  return { server, listen, close, forceClose: () => server.forceShutdown() };
 }
