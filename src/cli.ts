@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { formatJson } from './commands/print.js';
 import { isOfsError, ofsError, type ErrorKind } from './errors.js';
+import { isTritonserverInvocation, translateTritonserverArgv } from './commands/tritonserver-argv.js';
 
 /**
  * Every command and flag in one place. Each action lazily imports its command module and calls a plain
@@ -44,6 +45,14 @@ function int(name: string) {
   };
 }
 
+function positiveInt(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer, got '${value}'`);
+    return n;
+  };
+}
+
 function port(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`expected a port 0-65535, got '${value}'`);
@@ -59,6 +68,12 @@ function bool(value: string | undefined): boolean {
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
+}
+
+/** Both spellings of the repository flag, in order; the default only when neither is given. */
+function modelStores(store: string[] | undefined, repository: string[] | undefined): string | string[] {
+  const all = [...(store ?? []), ...(repository ?? [])];
+  return all.length > 1 ? all : (all[0] ?? 'model_repository');
 }
 
 function printJson(io: CliIo, value: unknown): void {
@@ -107,11 +122,21 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
     .description("check a model repository against Triton's rules and each model's real inputs and outputs")
     .option('--model-store <dir>', 'model repository', 'model_repository')
     .addOption(new Option('--model-repository <dir>', 'alias of --model-store').hideHelp())
+    .option('--strict', 'as `serve --strict`: KIND_GPU without a GPU and label counts that differ from the class count are errors')
+    .option('--quick', 'skip the deep check (building each model in onnxruntime as serve does); config, files and model IO are still checked')
+    .option('--allow-symlinks-outside-store', 'follow links in the model store whose target is outside it (refused by default)')
     .option('--json', 'print the problems as JSON')
     .action(async (o) => {
       const { validate, formatValidateReport } = await import('./commands/validate.js');
       const { probeGpu } = await import('./runtime/native/loader.js');
-      const result = await validate({ cwd: process.cwd(), modelStore: o.modelRepository ?? o.modelStore, gpuAvailable: probeGpu().available });
+      const result = await validate({
+        cwd: process.cwd(),
+        modelStore: o.modelRepository ?? o.modelStore,
+        gpuAvailable: probeGpu().available,
+        strict: Boolean(o.strict),
+        deep: !o.quick,
+        allowLinksOutsideStore: Boolean(o.allowSymlinksOutsideStore),
+      });
       if (o.json) printJson(io, result);
       else io.stdout(formatValidateReport(result));
       if (!result.ok) setExit(1);
@@ -120,8 +145,8 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
   program
     .command('serve')
     .description('start the KServe v2 / Triton-compatible server (HTTP 8000, gRPC 8001, metrics 8002)')
-    .option('--model-store <dir>', 'model repository', 'model_repository')
-    .addOption(new Option('--model-repository <dir>', 'alias of --model-store').hideHelp())
+    .option('--model-store <dir>', 'model repository (repeatable, as tritonserver; default: model_repository)', collect)
+    .addOption(new Option('--model-repository <dir>', 'alias of --model-store').hideHelp().argParser(collect))
     .option('--http-port <port>', 'HTTP port', port, 8000)
     .option('--grpc-port <port>', 'gRPC port', port, 8001)
     .option('--metrics-port <port>', 'Prometheus metrics port', port, 8002)
@@ -139,6 +164,8 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
     .option('--grpc-max-message-bytes <bytes>', 'largest gRPC message received or sent, compressed or inflated (default: --http-max-body, at most 2147483647)', int('--grpc-max-message-bytes'))
     .option('--exit-timeout-secs <s>', 'on SIGINT/SIGTERM, how long to wait for in-flight requests before answering them with an error and exiting', int('--exit-timeout-secs'), 30)
     .option('--strict', 'refuse KIND_GPU instance groups when no GPU is usable, as Triton does')
+    .option('--model-load-thread-count <n>', 'models loaded in parallel', positiveInt('--model-load-thread-count'), 4)
+    .option('--allow-symlinks-outside-store', 'follow links in the model store whose target is outside it (refused by default)')
     .action(async (o) => {
       if (o.loadModel && o.modelControlMode !== 'explicit') {
         throw ofsError('OFS_BAD_ARGUMENT', "Use of '--load-model' requires setting '--model-control-mode=explicit' as well");
@@ -146,7 +173,7 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
       const { serve } = await import('./commands/serve.js');
       const server = await serve({
         cwd: process.cwd(),
-        modelStore: o.modelRepository ?? o.modelStore,
+        modelStore: modelStores(o.modelStore, o.modelRepository),
         httpPort: o.allowHttp ? o.httpPort : undefined,
         grpcPort: o.allowGrpc ? o.grpcPort : undefined,
         metricsPort: o.allowMetrics ? o.metricsPort : undefined,
@@ -161,6 +188,8 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
         grpcMaxMessageBytes: o.grpcMaxMessageBytes,
         exitTimeoutSecs: o.exitTimeoutSecs,
         strict: Boolean(o.strict),
+        modelLoadThreads: o.modelLoadThreadCount,
+        allowLinksOutsideStore: Boolean(o.allowSymlinksOutsideStore),
       });
       if ((await server.closed) === 'timed-out') {
         // As tritonserver when its exit timeout expires: exit 1 now, even with a model execution stuck
@@ -280,9 +309,21 @@ export function reportError(e: unknown, io: CliIo): number {
   return 1;
 }
 
+/** The long flags of one command, for the tritonserver translator. */
+function longFlags(program: Command, command: string): Set<string> {
+  const cmd = program.commands.find((c) => c.name() === command);
+  return new Set((cmd?.options ?? []).map((o) => o.long).filter((l): l is string => l !== undefined));
+}
+
 export async function main(argv: string[], io: CliIo = defaultIo): Promise<void> {
   const program = buildProgram(io);
   try {
+    if (isTritonserverInvocation(argv[2])) {
+      // `docker run <image> tritonserver --model-store=/models …`: the same server, Triton's command line
+      const translated = translateTritonserverArgv(argv.slice(3), longFlags(program, 'serve'));
+      if (translated.warning) io.stderr(`ofserve: warning: ${translated.warning}`);
+      argv = [...argv.slice(0, 2), ...translated.argv];
+    }
     await program.parseAsync(argv);
   } catch (e) {
     // commander signals help/version (exitCode 0) and usage errors, a missing command included, by

@@ -3,7 +3,7 @@
  * code through one table per protocol), a message built from arguments, and a fix for the user.
  *
  * Messages that Triton clients match on (unknown model, binary size errors, …) repeat Triton's wording
- * exactly, as read from Triton's server and core sources (HTTP/gRPC handlers, model manager).
+ * exactly; docs/triton-protocol.md has the originals.
  */
 
 export type ErrorKind =
@@ -69,6 +69,11 @@ export const ERRORS = {
     'INVALID_ARG',
     (path: string) => `${path} is outside model directory`,
     'use a path relative to the model folder that stays inside it',
+  ),
+  OFS_LINK_OUTSIDE_STORE: def(
+    'INVALID_ARG',
+    (file: string, target: string) => `${file} is a link to ${target}, which is outside the model store`,
+    'copy the files into the model store, or start with --allow-symlinks-outside-store to follow such links (Triton follows them)',
   ),
 
   // ── models and graphs ──────────────────────────────────────────────────────────────────────────────
@@ -170,6 +175,11 @@ export const ERRORS = {
     'give tensor data as a typed array of the datatype (Float32Array for FP32, BigInt64Array for INT64, …) or strings for BYTES, with as many elements as the shape',
   ),
   OFS_INFER_OUTPUT: def('INVALID_ARG', (what: string) => what, 'request outputs listed by GET /v2/models/{model}'),
+  OFS_INFER_PARAMETER: def(
+    'INVALID_ARG',
+    (name: string, got: string) => `parameter '${name}' must be an unsigned integer, got ${got}`,
+    "send 'priority' as a level number (1 = highest) and 'timeout' in microseconds, both as integers",
+  ),
   OFS_INFER_HEADER_LENGTH: def(
     'INVALID_ARG',
     (got: string, contentLength: number) =>
@@ -198,6 +208,16 @@ export const ERRORS = {
     'CANCELLED',
     () => 'request was cancelled while queued: the client closed the connection or cancelled the call',
     'keep the connection open until the response arrives, or raise the client timeout',
+  ),
+  OFS_QUEUE_FULL: def(
+    'UNAVAILABLE',
+    () => 'Exceeds maximum queue size',
+    "retry later, or raise the model's dynamic_batching max_queue_size",
+  ),
+  OFS_REQUEST_TIMEOUT: def(
+    'UNAVAILABLE',
+    () => 'Request timeout expired',
+    "retry later, or raise the request's timeout / the model's default_timeout_microseconds",
   ),
   OFS_MODEL_LOAD_FAILED: def(
     'INVALID_ARG',

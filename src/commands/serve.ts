@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { ofsError } from '../errors.js';
 import { BackendRegistry } from '../core/backend.js';
 import { createLogger, silentLogger, type Logger } from '../core/log.js';
-import { ModelLifecycle, type ControlMode } from '../core/repository/lifecycle.js';
+import { ModelManager, type ControlMode } from '../core/repository/model-manager.js';
 import { OrtBackend } from '../runtime/onnxruntime/backend.js';
 import { NativeBackend } from '../runtime/native/backend.js';
 import { probeGpu } from '../runtime/native/loader.js';
@@ -15,12 +15,13 @@ import { createMetricsApp } from '../server/metrics/app.js';
 
 /**
  * The composition root of `ofserve serve`: registers the backends, loads the store through the
- * lifecycle manager, puts one DataPlane behind the HTTP and gRPC adapters, and serves metrics.
+ * model manager, puts one DataPlane behind the HTTP and gRPC adapters, and serves metrics.
  */
 
 export interface ServeOptions {
   readonly cwd: string;
-  readonly modelStore: string;
+  /** One repository, or several (tritonserver's repeated --model-repository). */
+  readonly modelStore: string | readonly string[];
   /** undefined = that endpoint is off; 0 = a free port. */
   readonly httpPort?: number;
   readonly grpcPort?: number;
@@ -37,6 +38,10 @@ export interface ServeOptions {
   readonly bodyLimit?: number;
   /** Refuse KIND_GPU groups without a usable GPU, as Triton does. */
   readonly strict?: boolean;
+  /** Models loaded at once (tritonserver's --model-load-thread-count, default 4). */
+  readonly modelLoadThreads?: number;
+  /** Follow links whose target is outside the model store (refused by default). */
+  readonly allowLinksOutsideStore?: boolean;
   readonly quiet?: boolean;
   /** Stop gracefully on SIGINT/SIGTERM (default true; off for in-process use such as `demo`). */
   readonly installSignalHandlers?: boolean;
@@ -52,7 +57,8 @@ export interface ServeOptions {
 
 export interface RunningServer {
   readonly urls: { readonly http?: string; readonly grpc?: string; readonly metrics?: string };
-  readonly lifecycle: ModelLifecycle;
+  /** The model manager (named for the life cycle it drives). */
+  readonly lifecycle: ModelManager;
   readonly dataplane: DataPlane;
   /**
    * Stops taking requests, lets in-flight ones finish (up to the exit timeout), unloads every model.
@@ -120,7 +126,8 @@ async function closeDraining(app: FastifyInstance): Promise<void> {
 export async function serve(opts: ServeOptions): Promise<RunningServer> {
   checkOptions(opts);
   const log = opts.logger ?? (opts.quiet ? silentLogger : createLogger({ verbose: opts.logVerbose }));
-  const storeDir = path.resolve(opts.cwd, opts.modelStore);
+  const storeDirs = (typeof opts.modelStore === 'string' ? [opts.modelStore] : opts.modelStore).map((d) => path.resolve(opts.cwd, d));
+  const storeDir = storeDirs[0] ?? path.resolve(opts.cwd, 'model_repository');
   const host = opts.address ?? '0.0.0.0';
   const shownHost = host === '0.0.0.0' ? 'localhost' : host;
   const exitTimeoutMs = (opts.exitTimeoutSecs ?? DEFAULT_EXIT_TIMEOUT_SECS) * 1000;
@@ -132,14 +139,17 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   if (gpu.binding) backends.register(new NativeBackend(gpu.binding), 20);
   log.verbose(1, `GPU: ${gpu.available ? 'available' : 'not available'} (${gpu.reason})`);
 
-  const lifecycle = new ModelLifecycle({
+  const lifecycle = new ModelManager({
     storeDir,
+    storeDirs,
     backends,
     gpu,
-    strictGpu: Boolean(opts.strict),
+    strict: Boolean(opts.strict),
     controlMode: opts.controlMode ?? 'none',
     startupModels: opts.loadModels,
     log,
+    loadThreads: opts.modelLoadThreads,
+    allowLinksOutsideStore: opts.allowLinksOutsideStore,
   });
 
   // The signal handlers go in before anything loads: a SIGTERM while models load (which can take

@@ -2,7 +2,7 @@ import { ofsError } from '../errors.js';
 import { dtypeFromWire, elementCount, type WireDatatype } from '../core/tensor/dtype.js';
 import type { Tensor } from '../core/tensor/tensor.js';
 import { parseBytesElements, serializeBytesElements } from '../core/tensor/bytes.js';
-import { bfloat16ToNumber, halfToNumber } from './half.js';
+import { bfloat16ToNumber, halfToNumber } from '../core/tensor/half.js';
 import { stringifyJsonExact } from './json-exact.js';
 
 /**

@@ -31,6 +31,7 @@ export const SERVER_EXTENSIONS: readonly string[] = [
   'binary_tensor_data',
   'parameters',
   'statistics',
+  'schedule_policy',
 ];
 
 export const SERVER_NAME = 'triton';
@@ -231,6 +232,22 @@ function checkParameters(parameters: V2Parameters | undefined): void {
   }
 }
 
+/**
+ * The schedule policy extension's `priority` and `timeout` (µs) request parameters: unsigned integers,
+ * as Triton parses them; undefined when absent.
+ */
+export function schedulePolicyOf(parameters: V2Parameters | undefined): { priority?: number; timeoutUs?: number } {
+  const read = (key: string): number | undefined => {
+    if (!parameters || !Object.hasOwn(parameters, key)) return undefined;
+    const v = parameters[key];
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw ofsError('OFS_INFER_PARAMETER', key, JSON.stringify(v));
+    return v;
+  };
+  const priority = read('priority');
+  const timeoutUs = read('timeout');
+  return { ...(priority !== undefined ? { priority } : {}), ...(timeoutUs !== undefined ? { timeoutUs } : {}) };
+}
+
 const CLASSIFIABLE: ReadonlySet<WireDatatype> = new Set([
   'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64', 'FP32', 'FP64',
 ]);
@@ -411,8 +428,10 @@ export class DataPlane {
     const receivedNs = request.receivedNs ?? this.#now();
     const model = this.model(request.model, request.version);
     let prepared: { tensors: Tensor[]; batchSize: number };
+    let policy: ReturnType<typeof schedulePolicyOf>;
     try {
       checkParameters(request.parameters);
+      policy = schedulePolicyOf(request.parameters);
       const inputs = request.rawInput ? [rawInputOf(model, request.rawInput)] : request.inputs;
       prepared = validateInputs(model, inputs);
       checkOutputs(model, request.outputs);
@@ -423,7 +442,7 @@ export class DataPlane {
     const names = request.outputs?.map((o) => o.name);
     const signal = request.signal ? AbortSignal.any([request.signal, this.#abandon.signal]) : this.#abandon.signal;
     const result = await this.#unlessAbandoned(
-      model.scheduler.enqueue({ inputs: prepared.tensors, outputs: names, batchSize: prepared.batchSize, receivedNs, signal }),
+      model.scheduler.enqueue({ inputs: prepared.tensors, outputs: names, batchSize: prepared.batchSize, receivedNs, signal, ...policy }),
     );
     const wanted: readonly RequestedOutput[] = request.outputs ?? model.outputs.map((o) => ({ name: o.name }));
     const batched = maxBatchOf(model) > 0;

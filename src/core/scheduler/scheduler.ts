@@ -18,6 +18,10 @@ export interface InferRequest {
    * CANCELED failure); once it is executing it runs to the end, as in Triton.
    */
   readonly signal?: AbortSignal;
+  /** The request's `priority` parameter (0 or absent: the model's default level). */
+  readonly priority?: number;
+  /** The request's `timeout` parameter in microseconds (0 or absent: the queue policy's default). */
+  readonly timeoutUs?: number;
 }
 
 export interface InferResult {
