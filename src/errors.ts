@@ -164,6 +164,11 @@ export const ERRORS = {
     (limit: number) => `request body is larger than the server limit of ${limit} bytes`,
     'send smaller batches, or start the server with a larger --http-max-body',
   ),
+  OFS_GRPC_MALFORMED: def(
+    'INVALID_ARG',
+    (type: string, problem: string) => `malformed ${type} message: ${problem}`,
+    'the client sent bytes that are not a valid protobuf encoding of the request; build it with stubs generated from grpc_service.proto',
+  ),
   OFS_TENSOR_DATA: def(
     'INVALID_ARG',
     (what: string) => what,
