@@ -136,6 +136,7 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
     .option('--log-verbose <level>', 'verbose log level', int('--log-verbose'), 0)
     .option('--http-max-body <bytes>', 'largest request body accepted', int('--http-max-body'), 256 * 1024 * 1024)
     .option('--strict', 'refuse KIND_GPU instance groups when no GPU is usable, as Triton does')
+    .option('--cache-config <cache,key=value>', 'response cache for models with response_cache { enable: true }: local,size=BYTES (repeatable)', collect)
     .action(async (o) => {
       if (o.loadModel && o.modelControlMode !== 'explicit') {
         throw ofsError('OFS_BAD_ARGUMENT', "Use of '--load-model' requires setting '--model-control-mode=explicit' as well");
@@ -156,6 +157,7 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
         logVerbose: o.logVerbose,
         bodyLimit: o.httpMaxBody,
         strict: Boolean(o.strict),
+        cacheConfig: o.cacheConfig,
       });
       await server.closed;
     });

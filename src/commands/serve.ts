@@ -2,6 +2,8 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { ofsError } from '../errors.js';
 import { BackendRegistry } from '../core/backend.js';
+import { parseCacheConfig } from '../core/cache/cache-config.js';
+import { ResponseCache } from '../core/cache/response-cache.js';
 import { createLogger, silentLogger, type Logger } from '../core/log.js';
 import { ModelLifecycle, type ControlMode } from '../core/repository/lifecycle.js';
 import { OrtBackend } from '../runtime/onnxruntime/backend.js';
@@ -41,6 +43,8 @@ export interface ServeOptions {
   /** Stop gracefully on SIGINT/SIGTERM (default true; off for in-process use such as `demo`). */
   readonly installSignalHandlers?: boolean;
   readonly logger?: Logger;
+  /** tritonserver's --cache-config values, e.g. ['local,size=1048576']; absent = no response cache. */
+  readonly cacheConfig?: readonly string[];
 }
 
 export interface RunningServer {
@@ -80,6 +84,10 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const host = opts.address ?? '0.0.0.0';
   const shownHost = host === '0.0.0.0' ? 'localhost' : host;
 
+  const cacheConfig = parseCacheConfig(opts.cacheConfig);
+  const responseCache = cacheConfig ? new ResponseCache(cacheConfig.sizeBytes) : undefined;
+  if (cacheConfig) log.info(`Response cache: local, ${cacheConfig.sizeBytes} bytes`);
+
   const backends = new BackendRegistry();
   backends.register(new OrtBackend(), 10);
   const gpu = probeGpu();
@@ -94,6 +102,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
     controlMode: opts.controlMode ?? 'none',
     startupModels: opts.loadModels,
     log,
+    responseCache,
   });
   const failures = await lifecycle.start();
   if (failures.length > 0 && (opts.exitOnError ?? true)) {

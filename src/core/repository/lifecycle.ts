@@ -10,6 +10,8 @@ import { loadOneflowModel } from '../graph/oneflow/index.js';
 import { readOnnxModel } from '../graph/onnx-reader.js';
 import type { Logger } from '../log.js';
 import { formatProblem } from '../problem.js';
+import type { ResponseCache } from '../cache/response-cache.js';
+import { CachedScheduler } from '../scheduler/cached.js';
 import { createScheduler } from '../scheduler/create.js';
 import type { ModelCatalog, ModelIndexEntry, ModelState, ServedModel } from '../served-model.js';
 import { createModelStats } from '../stats/stats.js';
@@ -38,6 +40,8 @@ export interface LifecycleOptions {
   readonly log: Logger;
   /** Intra-op threads shared by all instances (default: the machine's cores). */
   readonly threads?: number;
+  /** The server's response cache (--cache-config); models opt in with response_cache { enable: true }. */
+  readonly responseCache?: ResponseCache;
 }
 
 interface VersionRecord {
@@ -71,6 +75,8 @@ export class ModelLifecycle implements ModelCatalog {
    */
   #queue: Promise<unknown> = Promise.resolve();
   #stopping = false;
+  /** Numbers loads, so a reloaded version never answers from the cache entries of its predecessor. */
+  #loads = 0;
 
   constructor(opts: LifecycleOptions) {
     this.#opts = opts;
@@ -249,6 +255,11 @@ export class ModelLifecycle implements ModelCatalog {
       return this.#fail(name, fingerprint, errors.map((p) => p.message).join('; ') || 'invalid configuration');
     }
     const config = normalizeConfig(scanned.config, { modelName: name, gpuAvailable: this.#opts.gpu.available });
+    if (config.response_cache?.enable && !this.#opts.responseCache) {
+      log.warn(
+        `${name}: response_cache is enabled in its config but the server has no cache, so requests run uncached (start the server with --cache-config local,size=BYTES)`,
+      );
+    }
 
     const loaded: VersionRecord[] = [];
     let firstFailure: string | undefined;
@@ -334,6 +345,10 @@ export class ModelLifecycle implements ModelCatalog {
     const stats = createModelStats();
     const labels = new Map<string, readonly string[]>();
     for (const l of scanned.labels) if (l.labels) labels.set(l.output, l.labels);
+    const cache = this.#opts.responseCache;
+    const cacheEnabled = config.response_cache?.enable === true && cache !== undefined;
+    const scheduler = createScheduler(config, record.sessions, stats);
+    this.#loads += 1;
     return {
       name: scanned.name,
       version: record.version,
@@ -342,8 +357,11 @@ export class ModelLifecycle implements ModelCatalog {
       inputs: (config.input ?? []).map(valueInfo),
       outputs: (config.output ?? []).map(valueInfo),
       labels,
-      scheduler: createScheduler(config, record.sessions, stats),
+      scheduler: cacheEnabled
+        ? new CachedScheduler({ inner: scheduler, cache, stats, owner: `${scanned.name}\0${record.version}\0${this.#loads}` })
+        : scheduler,
       stats,
+      cacheEnabled,
     };
   }
 
