@@ -2,7 +2,9 @@ import { symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BackendRegistry, type Backend, type ModelSource, type Session } from '../../../../src/core/backend.js';
-import { silentLogger } from '../../../../src/core/log.js';
+import { silentLogger, type Logger } from '../../../../src/core/log.js';
+import { ResponseCache } from '../../../../src/core/cache/response-cache.js';
+import { CachedScheduler } from '../../../../src/core/scheduler/cached.js';
 import { ModelLifecycle, type ControlMode } from '../../../../src/core/repository/lifecycle.js';
 import { FakeSession } from '../../../fixtures/fake-models.js';
 import { colourClassifierOnnx } from '../../../fixtures/models.js';
@@ -42,7 +44,7 @@ class ControlledBackend implements Backend {
   }
 }
 
-function lifecycle(storeDir: string, controlMode: ControlMode, startupModels: string[] = []) {
+function lifecycle(storeDir: string, controlMode: ControlMode, startupModels: string[] = [], extra: { log?: Logger; responseCache?: ResponseCache } = {}) {
   const backend = new ControlledBackend();
   const backends = new BackendRegistry();
   backends.register(backend, 1);
@@ -53,8 +55,9 @@ function lifecycle(storeDir: string, controlMode: ControlMode, startupModels: st
     strictGpu: false,
     controlMode,
     startupModels,
-    log: silentLogger,
+    log: extra.log ?? silentLogger,
     threads: 1,
+    responseCache: extra.responseCache,
   });
   return { lc, backend };
 }
@@ -129,6 +132,42 @@ describe('ModelLifecycle', () => {
     expect(failures).toEqual([{ model: '../a', reason: expect.stringContaining('no model folder') }]);
     expect(lc.index().map((e) => e.name)).toEqual(['a']);
     expect(backend.sessions.length).toBe(1);
+    await lc.stop();
+  });
+});
+
+describe('ModelLifecycle: what serve says about a config', () => {
+  const capture = () => {
+    const lines: string[] = [];
+    const log: Logger = { info() {}, warn: (m) => lines.push(m), error: (m) => lines.push(`E ${m}`), verbose() {} };
+    return { lines, log };
+  };
+  const extraConfig = `parameters { key: "xrt" value { string_value: "tensorrt" } }
+instance_group [ { kind: KIND_CPU count: 1 rate_limiter { priority: 1 } } ]
+response_cache { enable: true }
+`;
+
+  it('logs one line per field it does not act on, and one for response_cache without --cache-config', async () => {
+    const store = await repoDir({ ...modelFiles('a'), 'a/config.pbtxt': config('a') + extraConfig });
+    const { lines, log } = capture();
+    const { lc } = lifecycle(store, 'none', [], { log });
+    expect(await lc.start()).toEqual([]);
+    expect(lines.filter((l) => l.includes('rate_limiter'))).toEqual([expect.stringMatching(/^a: warning: .*instance_group\[0\]\.rate_limiter: ofserve does not act on/)]);
+    expect(lines.filter((l) => l.includes('parameters["xrt"]'))).toHaveLength(1);
+    expect(lines.filter((l) => l.includes('response_cache'))).toEqual([expect.stringContaining('--cache-config local,size=BYTES')]);
+    expect(lines).toHaveLength(3);
+    expect(lc.get('a').cacheEnabled).toBe(false);
+    await lc.stop();
+  });
+
+  it('puts the response cache in front of the scheduler when both the config and the server enable it', async () => {
+    const store = await repoDir({ ...modelFiles('a'), 'a/config.pbtxt': `${config('a')}response_cache { enable: true }\n` });
+    const { lines, log } = capture();
+    const { lc } = lifecycle(store, 'none', [], { log, responseCache: new ResponseCache(1 << 20) });
+    await lc.start();
+    expect(lc.get('a').cacheEnabled).toBe(true);
+    expect(lc.get('a').scheduler).toBeInstanceOf(CachedScheduler);
+    expect(lines).toEqual([]);
     await lc.stop();
   });
 });
