@@ -9,8 +9,9 @@ import { BACKEND_ONEFLOW, BACKEND_ONNXRUNTIME, PLATFORM_ONNX } from './constants
  * What the code acts on, for the record (model_config.proto): name, platform, backend,
  * version_policy, max_batch_size, input (name, data_type, format, dims, optional), output (name,
  * data_type, dims, label_filename), instance_group (name, kind, count, gpus), default_model_filename,
- * dynamic_batching (preferred_batch_size, max_queue_delay_microseconds, priority_levels,
- * default_priority_level, default_queue_policy, priority_queue_policy), model_warmup, response_cache.
+ * dynamic_batching (preferred_batch_size, max_queue_delay_microseconds, preserve_ordering,
+ * priority_levels, default_priority_level, default_queue_policy, priority_queue_policy), model_warmup,
+ * response_cache.
  * Everything else is in the table below. Fields the parser refuses outright (sequence_batching,
  * model_operations, …) never get this far.
  */
@@ -60,10 +61,6 @@ const RULES: readonly Rule[] = [
   { find: top('cc_model_filenames'), instead: 'the model file is `default_model_filename` (or the backend default) on every device' },
   { find: top('metric_tags'), instead: 'metrics carry only the `model` and `version` labels' },
   { find: sub('model_transaction_policy', 'decoupled'), instead: 'every request gets exactly one response (decoupled models are not supported)' },
-  {
-    find: sub('dynamic_batching', 'preserve_ordering'),
-    instead: 'each request is answered as soon as its batch finishes; with several instances responses may leave out of arrival order',
-  },
   ...(['graph', 'priority', 'cuda', 'execution_accelerators', 'input_pinned_memory', 'output_pinned_memory',
     'gather_kernel_buffer_threshold', 'eager_batching'] as const).map((k) => ({ find: sub('optimization', k), instead: OPTIMIZATION_INSTEAD })),
   { find: io('input', 'reshape'), instead: 'tensors reach the model with the shape the request sends (dims); no reshape is applied' },

@@ -3,6 +3,7 @@ import type { Session } from '../backend.js';
 import type { ModelStats } from '../stats/model-stats.js';
 import { batchShapeKey } from './batch.js';
 import { Drain, execute, hrClock, type Clock, type Pending } from './execute.js';
+import { CompletionOrder } from './completion-order.js';
 import { PriorityQueues, priorityLevel, queueSettings, type QueueSettings } from './queue-policy.js';
 import type { InferRequest, InferResult, Scheduler } from './scheduler.js';
 import { SessionPool } from './session-pool.js';
@@ -69,6 +70,8 @@ export interface DynamicBatchSchedulerOptions extends BatchPolicy {
   readonly now?: Clock;
   /** max_queue_size, timeouts and priority levels (default: one unbounded level, no timeouts). */
   readonly queue?: QueueSettings;
+  /** Answer requests in the order they left the queue (dynamic_batching.preserve_ordering). */
+  readonly preserveOrdering?: boolean;
 }
 
 /** The loop around nextBatch(): queue requests, dispatch batches onto free instances, wait when told. */
@@ -80,6 +83,7 @@ export class DynamicBatchScheduler implements Scheduler {
   readonly #drain = new Drain();
   readonly #settings: QueueSettings;
   readonly #queue: PriorityQueues<Queued>;
+  readonly #order: CompletionOrder | undefined;
   #timer: NodeJS.Timeout | undefined;
   /** Wakes the scheduler at the next queue timeout, even while every instance is busy. */
   #expiryTimer: NodeJS.Timeout | undefined;
@@ -95,6 +99,7 @@ export class DynamicBatchScheduler implements Scheduler {
     };
     this.#settings = options.queue ?? queueSettings(undefined);
     this.#queue = new PriorityQueues(this.#settings);
+    this.#order = options.preserveOrdering ? new CompletionOrder() : undefined;
   }
 
   enqueue(request: InferRequest): Promise<InferResult> {
@@ -150,7 +155,8 @@ export class DynamicBatchScheduler implements Scheduler {
         }, Math.max(1, Math.ceil(decision.waitNs / 1e6)));
         return;
       }
-      const batch = this.#queue.take(decision.take).map((q) => q.pending);
+      const order = this.#order;
+      const batch = this.#queue.take(decision.take).map((q) => (order ? order.wrap(q.pending) : q.pending));
       const session = this.#pool.tryAcquire() as Session;
       void execute(session, batch, this.#stats, this.#now).then(() => {
         this.#pool.release(session);

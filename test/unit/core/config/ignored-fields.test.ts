@@ -12,6 +12,7 @@ describe('ignoredFields', () => {
       output [{ name: "OUTPUT_0" data_type: TYPE_FP32 dims: [1000] label_filename: "labels.txt" }]
       instance_group [{ kind: KIND_CPU count: 2 }]
       dynamic_batching { preferred_batch_size: [4] max_queue_delay_microseconds: 100 priority_levels: 2 default_priority_level: 1
+        preserve_ordering: true
         default_queue_policy { max_queue_size: 4 timeout_action: DELAY default_timeout_microseconds: 10 allow_timeout_override: true } }
       response_cache { enable: true }
       optimization { priority: PRIORITY_DEFAULT }
@@ -53,7 +54,6 @@ describe('ignoredFields', () => {
       'cc_model_filenames',
       'metric_tags',
       'model_transaction_policy.decoupled',
-      'dynamic_batching.preserve_ordering',
       'optimization.graph',
       'optimization.cuda',
       'optimization.execution_accelerators',

@@ -220,4 +220,31 @@ describe('DynamicBatchScheduler queue policy', () => {
     expect(session.runs.map((r) => readF32(r.inputs[0])[0])).toEqual([1, 4, 3, 5, 2]);
     await s.stop();
   });
+
+  it('preserve_ordering: a batch that finishes early on one instance waits for the earlier one', async () => {
+    for (const preserveOrdering of [false, true]) {
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const compute = async (inputs: readonly Tensor[]) => {
+        if (readF32(inputs[0])[0] === 1) await gate; // the first request's execution is held
+        return [f32('Y', inputs[0].shape, readF32(inputs[0]))];
+      };
+      const s = new DynamicBatchScheduler({
+        sessions: [new FakeSession(io, out, compute), new FakeSession(io, out, compute)],
+        stats: createModelStats(),
+        maxBatchSize: 1,
+        preferredBatchSizes: [],
+        maxQueueDelayNs: 0,
+        preserveOrdering,
+      });
+      const answered: number[] = [];
+      const all = [1, 2].map((v) => s.enqueue(req(v)).then(() => answered.push(v)));
+      await new Promise((r) => setTimeout(r, 20));
+      expect(answered).toEqual(preserveOrdering ? [] : [2]);
+      release();
+      await Promise.all(all);
+      expect(answered).toEqual(preserveOrdering ? [1, 2] : [2, 1]);
+      await s.stop();
+    }
+  });
 });
