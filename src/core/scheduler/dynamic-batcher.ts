@@ -60,6 +60,11 @@ export function nextBatch(queue: readonly QueuedItem[], policy: BatchPolicy, now
   return { waitNs: policy.maxQueueDelayNs - waited };
 }
 
+/** setTimeout's delay for `ns`: at least 1 ms, and at most what a timer holds (longer fires at once). */
+function timerMs(ns: number): number {
+  return Math.min(2 ** 31 - 1, Math.max(1, Math.ceil(ns / 1e6)));
+}
+
 interface Queued extends QueuedItem {
   readonly pending: Pending;
 }
@@ -121,21 +126,23 @@ export class DynamicBatchScheduler implements Scheduler {
     pending.reject(error);
   }
 
-  /** Applies the queue timeouts due now and arms the timer for the next one. */
+  /** Applies the queue timeouts due now. */
   #expire(): void {
+    for (const q of this.#queue.expire(this.#now())) this.#refuse(q.pending, ofsError('OFS_REQUEST_TIMEOUT'));
+  }
+
+  /** Sets the timer for the next queue timeout of what is still queued (none when nothing is). */
+  #armExpiry(): void {
     if (this.#expiryTimer) {
       clearTimeout(this.#expiryTimer);
       this.#expiryTimer = undefined;
     }
-    const now = this.#now();
-    for (const q of this.#queue.expire(now)) this.#refuse(q.pending, ofsError('OFS_REQUEST_TIMEOUT'));
     const next = this.#queue.nextDeadlineNs();
-    if (next !== undefined) {
-      this.#expiryTimer = setTimeout(() => {
-        this.#expiryTimer = undefined;
-        this.#schedule();
-      }, Math.max(1, Math.ceil(Number(next - now) / 1e6)));
-    }
+    if (next === undefined) return;
+    this.#expiryTimer = setTimeout(() => {
+      this.#expiryTimer = undefined;
+      this.#schedule();
+    }, timerMs(Number(next - this.#now())));
   }
 
   #schedule(): void {
@@ -144,6 +151,11 @@ export class DynamicBatchScheduler implements Scheduler {
       this.#timer = undefined;
     }
     this.#expire();
+    this.#dispatch();
+    this.#armExpiry();
+  }
+
+  #dispatch(): void {
     while (this.#queue.size > 0 && this.#pool.hasFree()) {
       // Once stopping, nothing new arrives: waiting for more requests would only delay the drain.
       const policy = this.#drain.stopping ? { ...this.#policy, maxQueueDelayNs: 0 } : this.#policy;
@@ -152,7 +164,7 @@ export class DynamicBatchScheduler implements Scheduler {
         this.#timer = setTimeout(() => {
           this.#timer = undefined;
           this.#schedule();
-        }, Math.max(1, Math.ceil(decision.waitNs / 1e6)));
+        }, timerMs(decision.waitNs));
         return;
       }
       const order = this.#order;

@@ -247,4 +247,33 @@ describe('DynamicBatchScheduler queue policy', () => {
       await s.stop();
     }
   });
+
+  it('takes timeouts and delays longer than a timer can hold without firing early', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const { session, release } = gated();
+      const s = new DynamicBatchScheduler({
+        sessions: [session], stats: createModelStats(), maxBatchSize: 2, preferredBatchSizes: [], maxQueueDelayNs: 1e16,
+        queue: queueSettings({ default_queue_policy: { default_timeout_microseconds: 1e13 } }),
+      });
+      const first = s.enqueue(req(1)); // waits out the (endless) delay for a second request
+      const second = s.enqueue(req(2));
+      await new Promise((r) => setTimeout(r, 30));
+      expect(session.runs.map((r) => r.inputs[0].shape)).toEqual([[2, 1]]);
+      release();
+      await Promise.all([first, second]);
+      const third = s.enqueue(req(3));
+      let settled = false;
+      void third.finally(() => (settled = true));
+      await new Promise((r) => setTimeout(r, 30));
+      expect(settled).toBe(false);
+      await s.stop(); // the stop drains it without the delay
+      await third;
+      expect(warnings).not.toContain('TimeoutOverflowWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
 });
