@@ -262,7 +262,7 @@ export function checkIgnoredFields(config: ModelConfig, ctx: RuleContext): Probl
     severity: 'warning' as const,
     file: ctx.file,
     field,
-    message: `ofserve does not act on ${field}: ${instead}`,
+    message: `ofserve ignores this field: ${instead}`,
     fix: 'remove the field to silence this warning',
   }));
 }

@@ -149,7 +149,7 @@ describe('fields parsed but not acted on', () => {
 instance_group [ { count: 1 kind: KIND_CPU rate_limiter { resources [ { name: "R" count: 1 } ] } } ]`;
     const problems = checkConfig(parsePbtxt(text, ctx.file), ctx);
     expect(problems).toEqual([
-      expect.objectContaining({ severity: 'warning', field: 'instance_group[1].rate_limiter', message: expect.stringMatching(/^ofserve does not act on instance_group\[1\]\.rate_limiter: instances run whenever/) }),
+      expect.objectContaining({ severity: 'warning', field: 'instance_group[1].rate_limiter', message: expect.stringMatching(/^ofserve ignores this field: instances run whenever/) }),
       expect.objectContaining({ severity: 'warning', field: 'parameters["xrt"]', message: expect.stringContaining('XRT') }),
     ]);
   });

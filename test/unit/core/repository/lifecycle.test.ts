@@ -152,7 +152,7 @@ response_cache { enable: true }
     const { lines, log } = capture();
     const { lc } = lifecycle(store, 'none', [], { log });
     expect(await lc.start()).toEqual([]);
-    expect(lines.filter((l) => l.includes('rate_limiter'))).toEqual([expect.stringMatching(/^a: warning: .*instance_group\[0\]\.rate_limiter: ofserve does not act on/)]);
+    expect(lines.filter((l) => l.includes('rate_limiter'))).toEqual([expect.stringMatching(/^a: warning: .*instance_group\[0\]\.rate_limiter: ofserve ignores this field: /)]);
     expect(lines.filter((l) => l.includes('parameters["xrt"]'))).toHaveLength(1);
     expect(lines.filter((l) => l.includes('response_cache'))).toEqual([expect.stringContaining('--cache-config local,size=BYTES')]);
     expect(lines).toHaveLength(3);
