@@ -232,5 +232,9 @@ describe('response cache', () => {
     expect(text).toContain(`nv_cache_hit_duration_per_model{model="cached",version="1"} ${Math.floor(s.cache_hit.ns / 1000)}`);
     expect(text).toContain(`nv_cache_miss_duration_per_model{model="cached",version="1"} ${Math.floor(s.cache_miss.ns / 1000)}`);
     expect(text).not.toContain('nv_cache_num_hits_per_model{model="overloaded"');
+    const overGrpc = await grpc.call<{ model_stats: { inference_stats: Record<string, { count: unknown; ns: unknown }> }[] }>('ModelStatistics', { name: 'cached' });
+    const is = overGrpc.model_stats[0].inference_stats;
+    expect([Number(is.cache_hit.count), Number(is.cache_hit.ns)]).toEqual([s.cache_hit.count, s.cache_hit.ns]);
+    expect([Number(is.cache_miss.count), Number(is.cache_miss.ns)]).toEqual([s.cache_miss.count, s.cache_miss.ns]);
   });
 });
