@@ -174,6 +174,7 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
     .option('--strict', 'refuse KIND_GPU instance groups when no GPU is usable, as Triton does')
     .option('--model-load-thread-count <n>', 'models loaded in parallel', positiveInt('--model-load-thread-count'), 4)
     .option('--allow-symlinks-outside-store', 'follow links in the model store whose target is outside it (refused by default)')
+    .option('--cache-config <cache,key=value>', 'response cache for models with response_cache { enable: true }: local,size=BYTES (repeatable)', collect)
     .action(async (o) => {
       if (o.loadModel && o.modelControlMode !== 'explicit') {
         throw ofsError('OFS_BAD_ARGUMENT', "Use of '--load-model' requires setting '--model-control-mode=explicit' as well");
@@ -209,6 +210,7 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
         strict: Boolean(o.strict),
         modelLoadThreads: o.modelLoadThreadCount,
         allowLinksOutsideStore: Boolean(o.allowSymlinksOutsideStore),
+        cacheConfig: o.cacheConfig,
       });
       if ((await server.closed) === 'timed-out') {
         // As tritonserver when its exit timeout expires: exit 1 now, even with a model execution stuck

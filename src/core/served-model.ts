@@ -21,6 +21,8 @@ export interface ServedModel {
   readonly labels: ReadonlyMap<string, readonly string[]>;
   readonly scheduler: Scheduler;
   readonly stats: ModelStats;
+  /** Requests go through the response cache (config and server both enable it); absent = no. */
+  readonly cacheEnabled?: boolean;
 }
 
 /** One row of the repository index (POST /v2/repository/index). */
