@@ -1,12 +1,11 @@
 import { ofsError } from '../errors.js';
-import { dtypeFromWire, elementCount, type DtypeInfo, type WireDatatype } from '../core/tensor/dtype.js';
-import type { Tensor } from '../core/tensor/tensor.js';
-import { parseBytesElements, serializeBytesElements } from '../core/tensor/bytes.js';
-import { bfloat16ToNumber, halfToNumber } from './half.js';
+import { dtypeFromWire, elementCount, type DtypeInfo } from '../core/tensor/dtype.js';
+import { serializeBytesElements } from '../core/tensor/bytes.js';
 
 /**
- * JSON `data` arrays ↔ tensor bytes. Requests may nest `data` or send it flat (row-major either way);
- * responses are always flat, as Triton writes them.
+ * JSON `data` arrays → tensor bytes, for `data` that went through JSON.parse (strings, mixed, or
+ * anything json-scan did not leave as a numeric span). Requests may nest `data` or send it flat
+ * (row-major either way). Responses are written by json-writer.ts.
  */
 
 export const SHAPE_MISMATCH = "Unable to parse 'data': Shape does not match true shape of 'data' field";
@@ -128,63 +127,4 @@ export function jsonDataToBytes(input: string, datatype: string, shape: readonly
     }
   }
   return out;
-}
-
-/** A tensor element as JSON would carry it; 64-bit integers stay exact as bigint. */
-export type JsonElement = number | bigint | boolean | string;
-
-const decoder = new TextDecoder();
-
-/** The flat element values of tensor bytes (BYTES decoded as UTF-8 strings). */
-export function tensorToJsonValues(datatype: WireDatatype, data: Uint8Array): JsonElement[] {
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const info = dtypeFromWire(datatype);
-  if (!info) throw ofsError('OFS_INTERNAL', `invalid datatype ${datatype}`);
-  if (datatype === 'BYTES') {
-    const items = parseBytesElements(data);
-    if (!items) throw ofsError('OFS_BACKEND_FAILED', 'malformed BYTES tensor');
-    return items.map((b) => decoder.decode(b));
-  }
-  const n = Math.floor(data.length / info.itemSize);
-  const out: JsonElement[] = new Array(n);
-  for (let i = 0; i < n; i++) {
-    const at = i * info.itemSize;
-    switch (datatype) {
-      case 'BOOL': out[i] = data[at] !== 0; break;
-      case 'UINT8': out[i] = view.getUint8(at); break;
-      case 'UINT16': out[i] = view.getUint16(at, true); break;
-      case 'UINT32': out[i] = view.getUint32(at, true); break;
-      case 'UINT64': out[i] = view.getBigUint64(at, true); break;
-      case 'INT8': out[i] = view.getInt8(at); break;
-      case 'INT16': out[i] = view.getInt16(at, true); break;
-      case 'INT32': out[i] = view.getInt32(at, true); break;
-      case 'INT64': out[i] = view.getBigInt64(at, true); break;
-      case 'FP16': out[i] = halfToNumber(view.getUint16(at, true)); break;
-      case 'BF16': out[i] = bfloat16ToNumber(view.getUint16(at, true)); break;
-      case 'FP32': out[i] = view.getFloat32(at, true); break;
-      case 'FP64': out[i] = view.getFloat64(at, true); break;
-    }
-  }
-  return out;
-}
-
-function elementText(v: JsonElement): string {
-  if (typeof v === 'bigint') return v.toString();
-  if (typeof v === 'string') return JSON.stringify(v);
-  // JSON has no NaN/Infinity; null becomes NaN again in numpy's float arrays (what tritonclient builds).
-  if (typeof v === 'number' && !Number.isFinite(v)) return 'null';
-  return String(v);
-}
-
-/**
- * The flat JSON array text of a tensor's data. Written directly (not via JSON.stringify) so INT64 and
- * UINT64 values beyond 2^53 come out exact, as Triton writes them.
- */
-export function tensorToJsonText(tensor: Tensor): string {
-  const values = tensorToJsonValues(tensor.datatype, tensor.data);
-  const count = elementCount(tensor.shape);
-  if (values.length !== count) {
-    throw ofsError('OFS_BACKEND_FAILED', `output tensor shape does not match size of output for '${tensor.name}'`);
-  }
-  return `[${values.map(elementText).join(',')}]`;
 }
