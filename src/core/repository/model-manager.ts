@@ -100,8 +100,9 @@ export class ModelManager implements ModelCatalog {
         this.#lifecycle.serialize(name, () =>
           this.#whileRunning(async () => {
             const known = this.#lifecycle.record(name);
-            if (known && known.fingerprint === (await this.#fingerprint(name))) return;
-            await this.#loadModel(name);
+            const fingerprint = await this.#fingerprint(name);
+            if (known && known.fingerprint === fingerprint) return;
+            await this.#loadModel(name, fingerprint);
           }),
         ),
       );
@@ -189,11 +190,14 @@ export class ModelManager implements ModelCatalog {
     return fp.digest;
   }
 
-  /** Scans, validates and loads every served version of a model, in the load pool. */
-  #loadModel(name: string): Promise<LoadFailure | undefined> {
+  /**
+   * Scans, validates and loads every served version of a model, in the load pool. The fingerprint is
+   * taken before the scan, so an edit made while the model loads is seen by the next poll.
+   */
+  #loadModel(name: string, knownFingerprint?: string): Promise<LoadFailure | undefined> {
     return this.#pool.run(async () => {
       const { log } = this.#opts;
-      const fingerprint = await this.#fingerprint(name);
+      const fingerprint = knownFingerprint ?? (await this.#fingerprint(name));
       const scanned = await scanModel(this.#opts.storeDir, name, { allowLinksOutsideStore: this.#opts.allowLinksOutsideStore }).catch((e: unknown) => toOfsError(e));
       if (scanned instanceof Error) return this.#fail(name, fingerprint, scanned.message);
       // No gpuAvailable here: placement decides the KIND_GPU fallback (and warns about it once).
