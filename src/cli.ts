@@ -153,7 +153,7 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
     .option('--strict-readiness [bool]', 'ready only when every model is ready', bool, true)
     .option('--log-verbose <level>', 'verbose log level', int('--log-verbose'), 0)
     .option('--http-max-body <bytes>', 'largest request body accepted', int('--http-max-body'), 256 * 1024 * 1024)
-    .option('--strict', 'refuse KIND_GPU instance groups when no GPU is usable, as Triton does')
+    .option('--strict', 'refuse KIND_GPU instance groups when no GPU is usable, as Triton does, and label files whose count differs from the class count')
     .option('--model-load-thread-count <n>', 'models loaded in parallel', positiveInt('--model-load-thread-count'), 4)
     .option('--allow-symlinks-outside-store', 'follow links in the model store whose target is outside it (refused by default)')
     .action(async (o) => {

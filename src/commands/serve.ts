@@ -35,7 +35,7 @@ export interface ServeOptions {
   readonly strictReadiness?: boolean;
   readonly logVerbose?: number;
   readonly bodyLimit?: number;
-  /** Refuse KIND_GPU groups without a usable GPU, as Triton does. */
+  /** Refuse KIND_GPU groups without a usable GPU (as Triton does) and label counts that differ from the class count. */
   readonly strict?: boolean;
   /** Models loaded at once (tritonserver's --model-load-thread-count, default 4). */
   readonly modelLoadThreads?: number;
