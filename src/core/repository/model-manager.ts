@@ -154,7 +154,8 @@ export class ModelManager implements ModelCatalog {
 
   /**
    * Drains every scheduler (in-flight requests finish) and disposes every session. Loads already
-   * running finish first; one asked for after stop loads nothing.
+   * running finish first; loads still waiting for a slot, and any asked for after stop, are refused
+   * with OFS_SERVER_SHUTTING_DOWN (so a start() cut short by stop() rejects with it).
    */
   async stop(): Promise<void> {
     this.#stopping = true;
@@ -196,6 +197,8 @@ export class ModelManager implements ModelCatalog {
    */
   #loadModel(name: string, knownFingerprint?: string): Promise<LoadFailure | undefined> {
     return this.#pool.run(async () => {
+      // A load still waiting for a slot when the server stops is not started (stop waits for the ones running).
+      if (this.#stopping) throw ofsError('OFS_SERVER_SHUTTING_DOWN');
       const { log } = this.#opts;
       const fingerprint = knownFingerprint ?? (await this.#fingerprint(name));
       const scanned = await scanModel(this.#opts.storeDir, name, { allowLinksOutsideStore: this.#opts.allowLinksOutsideStore }).catch((e: unknown) => toOfsError(e));
