@@ -319,9 +319,9 @@ describe('gRPC repository control and readiness', () => {
     await server.close();
   });
 
-  it('is not ready while a model is unavailable', async () => {
-    expect(await client.call('ServerReady')).toEqual({ ready: false });
-    expect(await client.health()).toEqual({ status: 'NOT_SERVING' });
+  it('stays ready while a model that failed to load is unavailable (Triton skips it), the model itself not', async () => {
+    expect(await client.call('ServerReady')).toEqual({ ready: true });
+    expect(await client.health()).toEqual({ status: 'SERVING' });
     expect(await client.call('ModelReady', { name: 'broken' })).toEqual({ ready: false });
   });
 
