@@ -41,7 +41,7 @@ export interface ServeOptions {
   readonly bodyLimit?: number;
   /** The other HTTP limits and timeouts (see server/http/limits.ts); unset ones take the defaults. */
   readonly httpLimits?: Partial<HttpLimits>;
-  /** Refuse KIND_GPU groups without a usable GPU, as Triton does. */
+  /** Refuse KIND_GPU groups without a usable GPU (as Triton does) and label counts that differ from the class count. */
   readonly strict?: boolean;
   /** Models loaded at once (tritonserver's --model-load-thread-count, default 4). */
   readonly modelLoadThreads?: number;

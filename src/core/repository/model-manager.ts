@@ -110,8 +110,9 @@ export class ModelManager implements ModelCatalog {
         this.#lifecycle.serialize(name, () =>
           this.#whileRunning(async () => {
             const known = this.#lifecycle.record(name);
-            if (known && known.fingerprint === (await this.#fingerprint(name))) return;
-            await this.#loadModel(name);
+            const fingerprint = await this.#fingerprint(name);
+            if (known && known.fingerprint === fingerprint) return;
+            await this.#loadModel(name, fingerprint);
           }),
         ),
       );
@@ -163,7 +164,8 @@ export class ModelManager implements ModelCatalog {
 
   /**
    * Drains every scheduler (in-flight requests finish) and disposes every session. Loads already
-   * running finish first; one asked for after stop loads nothing.
+   * running finish first; loads still waiting for a slot, and any asked for after stop, are refused
+   * with OFS_SERVER_SHUTTING_DOWN (so a start() cut short by stop() rejects with it).
    */
   async stop(): Promise<void> {
     this.#stopping = true;
@@ -220,11 +222,16 @@ export class ModelManager implements ModelCatalog {
     return fp.digest;
   }
 
-  /** Scans, validates and loads every served version of a model, in the load pool. */
-  #loadModel(name: string): Promise<LoadFailure | undefined> {
+  /**
+   * Scans, validates and loads every served version of a model, in the load pool. The fingerprint is
+   * taken before the scan, so an edit made while the model loads is seen by the next poll.
+   */
+  #loadModel(name: string, knownFingerprint?: string): Promise<LoadFailure | undefined> {
     return this.#pool.run(async () => {
+      // A load still waiting for a slot when the server stops is not started (stop waits for the ones running).
+      if (this.#stopping) throw ofsError('OFS_SERVER_SHUTTING_DOWN');
       const { log } = this.#opts;
-      const fingerprint = await this.#fingerprint(name);
+      const fingerprint = knownFingerprint ?? (await this.#fingerprint(name));
       const stores = await this.#storesHolding(name);
       // Triton's wording ("failed to poll model 'm': not unique across all model repositories")
       if (stores.length > 1) return this.#fail(name, fingerprint, `not unique across all model repositories (${stores.join(', ')})`);

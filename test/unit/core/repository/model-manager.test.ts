@@ -208,6 +208,22 @@ describe('ModelManager', () => {
     expect(lc.readyVersions('a')).toEqual(['1']);
     await lc.stop();
   });
+
+  it('stop() during start lets the running load finish, starts no waiting one, and leaves nothing running', async () => {
+    const store = await repoDir({ ...modelFiles('a'), ...modelFiles('b') });
+    const { lc, backend } = lifecycle(store, 'none', [], { loadThreads: 1 });
+    let open!: () => void;
+    backend.gate = new Promise<void>((r) => (open = r));
+    const starting = lc.start();
+    await vi.waitFor(() => expect(backend.entered).toEqual(['a']), { timeout: 10_000 });
+    const stopping = lc.stop();
+    open();
+    await expect(starting).rejects.toMatchObject({ code: 'OFS_SERVER_SHUTTING_DOWN' });
+    await stopping;
+    expect(backend.entered).toEqual(['a']);
+    expect(backend.sessions.every((s) => s.disposed)).toBe(true);
+    expect(lc.index()).toEqual([]);
+  });
 });
 
 describe('ModelLifecycle: what serve says about a config', () => {
