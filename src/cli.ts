@@ -192,10 +192,10 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
         allowLinksOutsideStore: Boolean(o.allowSymlinksOutsideStore),
       });
       if ((await server.closed) === 'timed-out') {
-        // As tritonserver when its exit timeout expires: exit 1 now, even with a model execution stuck
-        // in a worker that would otherwise keep the process alive.
+        // As tritonserver when its exit timeout expires: exit 1. Executions already running in a worker
+        // end on their own and the process with them; one that is stuck is not waited for long.
         process.exitCode = 1;
-        exitSoon(1);
+        endIfStuck(io);
       }
     });
 
@@ -286,12 +286,20 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
   return program;
 }
 
+/** How long a stopped server may still wait for a model execution that is running in a worker. */
+const STUCK_EXECUTION_MS = 10_000;
+
 /**
- * Ends the process with `code` once stdout/stderr have flushed. Not process.exit() at once: a worker
- * thread of onnxruntime mid-inference keeps running native code, and the exit below waits a moment.
+ * Ends the process if something (a model execution stuck in a worker) still holds it after
+ * STUCK_EXECUTION_MS. Not process.exit(): its native teardown under an onnxruntime worker that is
+ * mid-inference aborts (SIGABRT, a core dump); the default action of SIGTERM, with our handlers gone,
+ * ends the process without running it.
  */
-function exitSoon(code: number): void {
-  setTimeout(() => process.exit(code), 100).unref();
+function endIfStuck(io: CliIo): void {
+  setTimeout(() => {
+    io.stderr('ofserve: a model execution is still running after the exit timeout: ending the process');
+    process.kill(process.pid, 'SIGTERM');
+  }, STUCK_EXECUTION_MS).unref();
 }
 
 /** Prints an error for a person: message, then the fix; a stack only for bugs (or OFSERVE_DEBUG=1). */
