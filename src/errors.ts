@@ -174,6 +174,22 @@ export const ERRORS = {
     (what: string) => what,
     'give tensor data as a typed array of the datatype (Float32Array for FP32, BigInt64Array for INT64, …) or strings for BYTES, with as many elements as the shape',
   ),
+  OFS_REQUEST_TOO_LARGE: def(
+    'INVALID_ARG',
+    (what: string, limit: string, flag: string) => `${what} is over the server limit of ${limit} (${flag})`,
+    'send tensor data as binary (binary_data_size) rather than JSON, send less per request, or start the server with a larger value of the flag named in the message',
+  ),
+  OFS_HTTP_BODY_TIMEOUT: def(
+    'INVALID_ARG',
+    (what: string, flag: string) => `${what} (${flag}); the connection is closed`,
+    'send the whole body without pausing, or start the server with a larger value of the flag named in the message',
+  ),
+  OFS_RESPONSE_TOO_LARGE: def(
+    'INVALID_ARG',
+    (output: string, size: string, limit: number) =>
+      `output '${output}' (${size}) makes the response larger than the server limit of ${limit} bytes (--http-max-response-body)`,
+    'ask for the output as binary data (binary_data_output or binary_data), for fewer outputs or a smaller batch, or start the server with a larger --http-max-response-body',
+  ),
   OFS_INFER_OUTPUT: def('INVALID_ARG', (what: string) => what, 'request outputs listed by GET /v2/models/{model}'),
   OFS_INFER_PARAMETER: def(
     'INVALID_ARG',

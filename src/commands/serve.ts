@@ -11,6 +11,7 @@ import { DataPlane } from '../server/dataplane.js';
 import { createGrpcServer, MAX_MESSAGE_BYTES_LIMIT } from '../server/grpc/server.js';
 import { formatModelTable } from './model-table.js';
 import { createHttpApp } from '../server/http/app.js';
+import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../server/http/limits.js';
 import { createMetricsApp } from '../server/metrics/app.js';
 
 /**
@@ -36,6 +37,8 @@ export interface ServeOptions {
   readonly strictReadiness?: boolean;
   readonly logVerbose?: number;
   readonly bodyLimit?: number;
+  /** The other HTTP limits and timeouts (see server/http/limits.ts); unset ones take the defaults. */
+  readonly httpLimits?: Partial<HttpLimits>;
   /** Refuse KIND_GPU groups without a usable GPU, as Triton does. */
   readonly strict?: boolean;
   /** Models loaded at once (tritonserver's --model-load-thread-count, default 4). */
@@ -76,7 +79,6 @@ export interface RunningServer {
  */
 export type StopOutcome = 'drained' | 'timed-out';
 
-const DEFAULT_BODY_LIMIT = 256 * 1024 * 1024;
 export const DEFAULT_EXIT_TIMEOUT_SECS = 30;
 /** After the exit timeout: time for the "shutting down" answers to be written before connections close. */
 const ABANDON_FLUSH_MS = 250;
@@ -131,7 +133,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const host = opts.address ?? '0.0.0.0';
   const shownHost = host === '0.0.0.0' ? 'localhost' : host;
   const exitTimeoutMs = (opts.exitTimeoutSecs ?? DEFAULT_EXIT_TIMEOUT_SECS) * 1000;
-  const bodyLimit = opts.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const bodyLimit = opts.bodyLimit ?? DEFAULT_HTTP_LIMITS.maxBody;
 
   const backends = new BackendRegistry();
   backends.register(new OrtBackend(), 10);
@@ -217,7 +219,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const urls: { http?: string; grpc?: string; metrics?: string } = {};
   try {
     if (opts.httpPort !== undefined) {
-      const app = createHttpApp({ dataplane, bodyLimit });
+      const app = createHttpApp({ dataplane, bodyLimit, limits: opts.httpLimits });
       await app.listen({ port: opts.httpPort, host });
       endpoints.push({ close: () => closeDraining(app), force: () => app.server.closeAllConnections() });
       urls.http = `http://${shownHost}:${addressOf(app)}`;
