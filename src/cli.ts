@@ -169,8 +169,8 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
     .option('--http-max-response-body <bytes>', 'largest infer response body (before compression)', text, DEFAULT_HTTP_LIMITS.maxResponse)
     .option('--http-request-timeout-secs <s>', 'time for a whole request (headers and body) to arrive, else 408', text, DEFAULT_HTTP_LIMITS.requestTimeoutMs / 1000)
     .option('--http-body-timeout-secs <s>', 'longest pause while a request body arrives, else 408', text, DEFAULT_HTTP_LIMITS.bodyTimeoutMs / 1000)
-    .option('--grpc-max-message-bytes <bytes>', 'largest gRPC message received or sent, compressed or inflated (default: --http-max-body, at most 2147483647)', int('--grpc-max-message-bytes'))
-    .option('--exit-timeout-secs <s>', 'on SIGINT/SIGTERM, how long to wait for in-flight requests before answering them with an error and exiting', int('--exit-timeout-secs'), 30)
+    .option('--grpc-max-message-bytes <bytes>', 'largest gRPC message received or sent, compressed or inflated (default: --http-max-body, at most 2147483647)', text)
+    .option('--exit-timeout-secs <s>', 'on SIGINT/SIGTERM, how long to wait for in-flight requests before answering them with an error and exiting (exit code 1)', text, 30)
     .option('--strict', 'refuse KIND_GPU instance groups when no GPU is usable, as Triton does, and label files whose count differs from the class count')
     .option('--model-load-thread-count <n>', 'models loaded in parallel', positiveInt('--model-load-thread-count'), 4)
     .option('--allow-symlinks-outside-store', 'follow links in the model store whose target is outside it (refused by default)')
@@ -195,6 +195,8 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
         exitOnError: o.exitOnError,
         strictReadiness: o.strictReadiness,
         logVerbose: n.logVerbose,
+        grpcMaxMessageBytes: n.grpcMaxMessageBytes,
+        exitTimeoutSecs: n.exitTimeoutSecs,
         bodyLimit: n.httpMaxBody,
         httpLimits: {
           maxJson: n.httpMaxJson,
@@ -205,18 +207,16 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
           requestTimeoutMs: n.httpRequestTimeoutSecs * 1000,
           bodyTimeoutMs: n.httpBodyTimeoutSecs * 1000,
         },
-        grpcMaxMessageBytes: o.grpcMaxMessageBytes,
-        exitTimeoutSecs: o.exitTimeoutSecs,
         strict: Boolean(o.strict),
         modelLoadThreads: o.modelLoadThreadCount,
         allowLinksOutsideStore: Boolean(o.allowSymlinksOutsideStore),
         cacheConfig: o.cacheConfig,
       });
       if ((await server.closed) === 'timed-out') {
-        // As tritonserver when its exit timeout expires: exit 1 now, even with a model execution stuck
-        // in a worker that would otherwise keep the process alive.
+        // As tritonserver when its exit timeout expires: exit 1. Executions already running in a worker
+        // end on their own and the process with them; one that is stuck is not waited for long.
         process.exitCode = 1;
-        exitSoon(1);
+        endIfStuck(io);
       }
     });
 
@@ -307,12 +307,20 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
   return program;
 }
 
+/** How long a stopped server may still wait for a model execution that is running in a worker. */
+const STUCK_EXECUTION_MS = 10_000;
+
 /**
- * Ends the process with `code` once stdout/stderr have flushed. Not process.exit() at once: a worker
- * thread of onnxruntime mid-inference keeps running native code, and the exit below waits a moment.
+ * Ends the process if something (a model execution stuck in a worker) still holds it after
+ * STUCK_EXECUTION_MS. Not process.exit(): its native teardown under an onnxruntime worker that is
+ * mid-inference aborts (SIGABRT, a core dump); the default action of SIGTERM, with our handlers gone,
+ * ends the process without running it.
  */
-function exitSoon(code: number): void {
-  setTimeout(() => process.exit(code), 100).unref();
+function endIfStuck(io: CliIo): void {
+  setTimeout(() => {
+    io.stderr('ofserve: a model execution is still running after the exit timeout: ending the process');
+    process.kill(process.pid, 'SIGTERM');
+  }, STUCK_EXECUTION_MS).unref();
 }
 
 /** Prints an error for a person: message, then the fix; a stack only for bugs (or OFSERVE_DEBUG=1). */

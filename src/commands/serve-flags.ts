@@ -22,6 +22,9 @@ export interface ServeNumbers {
   readonly httpMaxResponseBody: number;
   readonly httpRequestTimeoutSecs: number;
   readonly httpBodyTimeoutSecs: number;
+  /** Absent: the gRPC limit follows --http-max-body. */
+  readonly grpcMaxMessageBytes?: number;
+  readonly exitTimeoutSecs: number;
 }
 
 /** As commander hands them over: the typed default, or the text the user wrote. */
@@ -38,7 +41,7 @@ interface Rule {
 
 const MAX_TIMER_SECS = Math.floor((2 ** 31 - 1) / 1000);
 
-export const SERVE_NUMBER_RULES: { readonly [K in keyof ServeNumbers]: Rule } = {
+export const SERVE_NUMBER_RULES: { readonly [K in keyof ServeNumbers]-?: Rule } = {
   httpPort: { flag: '--http-port', integer: true, min: 0, max: 65535 },
   grpcPort: { flag: '--grpc-port', integer: true, min: 0, max: 65535 },
   metricsPort: { flag: '--metrics-port', integer: true, min: 0, max: 65535 },
@@ -52,6 +55,9 @@ export const SERVE_NUMBER_RULES: { readonly [K in keyof ServeNumbers]: Rule } = 
   httpMaxResponseBody: { flag: '--http-max-response-body', integer: true, min: 1, max: Number.MAX_SAFE_INTEGER, unit: 'bytes' },
   httpRequestTimeoutSecs: { flag: '--http-request-timeout-secs', integer: false, min: 0.001, max: MAX_TIMER_SECS, unit: 'seconds' },
   httpBodyTimeoutSecs: { flag: '--http-body-timeout-secs', integer: false, min: 0.001, max: MAX_TIMER_SECS, unit: 'seconds' },
+  // A gRPC length prefix is 32 bits and Triton's clients ask for at most INT32_MAX.
+  grpcMaxMessageBytes: { flag: '--grpc-max-message-bytes', integer: true, min: 1, max: 2 ** 31 - 1, unit: 'bytes' },
+  exitTimeoutSecs: { flag: '--exit-timeout-secs', integer: true, min: 0, max: MAX_TIMER_SECS, unit: 'seconds' },
 };
 
 /** The problem with one value, or undefined when it is fine. */
@@ -68,6 +74,7 @@ export function checkServeNumbers(raw: RawServeNumbers): ServeNumbers {
   const problems: string[] = [];
   const out: Record<string, number> = {};
   for (const key of Object.keys(SERVE_NUMBER_RULES) as (keyof ServeNumbers)[]) {
+    if (raw[key] === undefined) continue; // an optional flag left out
     const p = problem(SERVE_NUMBER_RULES[key], raw[key]);
     if (p) problems.push(p);
     else out[key] = Number(String(raw[key]).trim());

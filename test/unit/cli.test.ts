@@ -68,6 +68,15 @@ describe('ofserve CLI flags', () => {
     expect(help.out + help.err).toContain('--cache-config');
   });
 
+  it('serve takes --exit-timeout-secs (tritonserver, default 30) and --grpc-max-message-bytes', async () => {
+    await run(['serve', '--model-store', 'm']);
+    expect(calls.serve?.[0]).toMatchObject({ exitTimeoutSecs: 30, grpcMaxMessageBytes: undefined });
+    const r = await run(['serve', '--model-store', 'm', '--exit-timeout-secs', '5', '--grpc-max-message-bytes', '1048576']);
+    expect(r.code, r.err).toBe(0);
+    expect(calls.serve?.[1]).toMatchObject({ exitTimeoutSecs: 5, grpcMaxMessageBytes: 1048576 });
+    expect((await run(['serve', '--exit-timeout-secs', 'soon'])).code).toBe(2);
+  });
+
   it('serve --allow-grpc false turns the endpoint off', async () => {
     await run(['serve', '--model-store', 'm', '--allow-grpc', 'false']);
     expect(calls.serve?.[0]).toMatchObject({ modelStore: 'm', httpPort: 8000, grpcPort: undefined, metricsPort: 8002 });

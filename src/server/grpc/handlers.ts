@@ -84,7 +84,9 @@ function streamInfer(dataplane: DataPlane, closing: AbortSignal) {
     const onClosing = (): void => endAfterWritten();
     closing.addEventListener('abort', onClosing, { once: true });
     if (closing.aborted) endAfterWritten();
-    call.once('close', () => closing.removeEventListener('abort', onClosing));
+    // The server-wide signal must not keep a listener per stream that has ended, however it ended.
+    const forget = (): void => closing.removeEventListener('abort', onClosing);
+    for (const event of ['finish', 'close', 'cancelled', 'error']) call.once(event, forget);
     // A cancelled or broken stream: pending responses are dropped by the checks above.
     call.on('error', () => gone.abort());
   };

@@ -16,6 +16,7 @@ const defaults: RawServeNumbers = {
   httpMaxResponseBody: 256 * 1024 * 1024,
   httpRequestTimeoutSecs: 300,
   httpBodyTimeoutSecs: 30,
+  exitTimeoutSecs: 30,
 };
 
 function messageOf(raw: Partial<RawServeNumbers>): string {
@@ -47,6 +48,15 @@ describe('checkServeNumbers', () => {
     expect(messageOf({ httpBodyTimeoutSecs: 'NaN' })).toMatch(/^--http-body-timeout-secs/);
     expect(messageOf({ httpPort: '65536' })).toMatch(/^--http-port must be an integer from 0 to 65535/);
     expect(messageOf({ repositoryPollSecs: '0' })).toMatch(/^--repository-poll-secs/);
+  });
+
+  it('takes --grpc-max-message-bytes up to what a gRPC length prefix carries, or leaves it out', () => {
+    expect(checkServeNumbers(defaults).grpcMaxMessageBytes).toBeUndefined();
+    expect(checkServeNumbers({ ...defaults, grpcMaxMessageBytes: '2147483647', exitTimeoutSecs: '0' })).toMatchObject({ grpcMaxMessageBytes: 2 ** 31 - 1, exitTimeoutSecs: 0 });
+    expect(messageOf({ grpcMaxMessageBytes: '2147483648' })).toMatch(/^--grpc-max-message-bytes must be an integer from 1 to 2147483647/);
+    expect(messageOf({ grpcMaxMessageBytes: '0' })).toMatch(/^--grpc-max-message-bytes/);
+    expect(messageOf({ exitTimeoutSecs: '-1' })).toMatch(/^--exit-timeout-secs must be an integer from 0/);
+    expect(messageOf({ exitTimeoutSecs: '2.5' })).toMatch(/^--exit-timeout-secs/);
   });
 
   it('refuses sizes beyond what zlib and Buffer accept', () => {
