@@ -143,6 +143,13 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
     .option('--log-verbose <level>', 'verbose log level', int('--log-verbose'), 0)
     .option('--http-max-body <bytes>', 'largest request body accepted', int('--http-max-body'), 256 * 1024 * 1024)
     .option('--strict', 'refuse KIND_GPU instance groups when no GPU is usable, as Triton does')
+    .option('--http-restricted-api <spec>', 'restrict HTTP API groups to requests with a header: <api>[,<api>…]:<key>=<value> (repeatable)', collect)
+    .option('--grpc-restricted-protocol <spec>', 'the same for gRPC; the metadata key is triton-grpc-protocol-<key> (repeatable)', collect)
+    .option('--grpc-use-ssl [bool]', 'serve gRPC over TLS (needs --grpc-server-cert and --grpc-server-key)', bool, false)
+    .option('--grpc-use-ssl-mutual [bool]', 'gRPC TLS that also verifies client certificates against --grpc-root-cert', bool, false)
+    .option('--grpc-server-cert <file>', 'PEM certificate (chain) of the gRPC server')
+    .option('--grpc-server-key <file>', 'PEM private key of the gRPC server')
+    .option('--grpc-root-cert <file>', 'PEM CA certificate that client certificates must chain to')
     .action(async (o) => {
       if (o.loadModel && o.modelControlMode !== 'explicit') {
         throw ofsError('OFS_BAD_ARGUMENT', "Use of '--load-model' requires setting '--model-control-mode=explicit' as well");
@@ -163,6 +170,9 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
         logVerbose: o.logVerbose,
         bodyLimit: o.httpMaxBody,
         strict: Boolean(o.strict),
+        httpRestrictedApi: o.httpRestrictedApi,
+        grpcRestrictedProtocol: o.grpcRestrictedProtocol,
+        grpcTls: { useSsl: o.grpcUseSsl, mutual: o.grpcUseSslMutual, serverCert: o.grpcServerCert, serverKey: o.grpcServerKey, rootCert: o.grpcRootCert },
       });
       await server.closed;
     });

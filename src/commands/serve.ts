@@ -12,6 +12,9 @@ import { createGrpcServer } from '../server/grpc/server.js';
 import { formatModelTable } from './model-table.js';
 import { createHttpApp } from '../server/http/app.js';
 import { createMetricsApp } from '../server/metrics/app.js';
+import { parseRestrictions } from '../server/restricted-api.js';
+import { applyHttpRestrictions } from '../server/http/restricted-api.js';
+import { grpcServerCredentials, type GrpcTlsOptions } from '../server/grpc/tls.js';
 
 /**
  * The composition root of `ofserve serve`: registers the backends, loads the store through the
@@ -42,6 +45,11 @@ export interface ServeOptions {
   /** Stop gracefully on SIGINT/SIGTERM (default true; off for in-process use such as `demo`). */
   readonly installSignalHandlers?: boolean;
   readonly logger?: Logger;
+  /** tritonserver's --http-restricted-api / --grpc-restricted-protocol specs (`<api>,…:<key>=<value>`). */
+  readonly httpRestrictedApi?: readonly string[];
+  readonly grpcRestrictedProtocol?: readonly string[];
+  /** tritonserver's --grpc-use-ssl, --grpc-use-ssl-mutual, --grpc-server-cert/-key, --grpc-root-cert. */
+  readonly grpcTls?: GrpcTlsOptions;
 }
 
 export interface RunningServer {
@@ -82,6 +90,11 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const host = opts.address ?? '0.0.0.0';
   const shownHost = host === '0.0.0.0' ? 'localhost' : host;
 
+  // Flags are checked before any model loads: a typo must not cost a ResNet load to find out.
+  const httpRestrictions = parseRestrictions('--http-restricted-api', opts.httpRestrictedApi ?? []);
+  const grpcRestrictions = parseRestrictions('--grpc-restricted-protocol', opts.grpcRestrictedProtocol ?? []);
+  const grpcCredentials = opts.grpcPort !== undefined ? grpcServerCredentials(opts.grpcTls ?? {}) : undefined;
+
   const backends = new BackendRegistry();
   backends.register(new OrtBackend(), 10);
   const gpu = probeGpu();
@@ -114,13 +127,14 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   try {
     if (opts.httpPort !== undefined) {
       const app = createHttpApp({ dataplane, bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT });
+      applyHttpRestrictions(app, httpRestrictions);
       await app.listen({ port: opts.httpPort, host });
       closers.push(() => closeDraining(app));
       urls.http = `http://${shownHost}:${addressOf(app)}`;
       log.info(`Started HTTPService at ${host}:${addressOf(app)}`);
     }
     if (opts.grpcPort !== undefined) {
-      const grpc = createGrpcServer({ dataplane });
+      const grpc = createGrpcServer({ dataplane, credentials: grpcCredentials, restrictions: grpcRestrictions });
       const port = await grpc.listen(host, opts.grpcPort);
       closers.push(() => grpc.close());
       urls.grpc = `${shownHost}:${port}`;
