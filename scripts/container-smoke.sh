@@ -134,17 +134,17 @@ t0=$(now)
 if [ ! -s "$base_tar" ]; then
   log "making a $suite minbase rootfs from $mirror (cached in $base_tar)"
   if command -v mmdebstrap >/dev/null; then
-    mmdebstrap --quiet --variant=minbase \
+    mmdebstrap --quiet --variant=minbase --format=tar \
       --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
       --dpkgopt='path-exclude=/usr/share/info/*' --dpkgopt='path-exclude=/usr/share/locale/*' \
-      "$suite" "$base_tar.part" "$mirror"
+      "$suite" "$base_tar.part.tar" "$mirror"
   else
     debootstrap --variant=minbase "$suite" "$WORK/rootfs" "$mirror" >/dev/null
     rm -rf "$WORK/rootfs/var/cache/apt/archives"/*.deb "$WORK/rootfs/var/lib/apt/lists"/*
-    tar -C "$WORK/rootfs" -cf "$base_tar.part" .
+    tar -C "$WORK/rootfs" -cf "$base_tar.part.tar" .
     rm -rf "$WORK/rootfs"
   fi
-  mv "$base_tar.part" "$base_tar"
+  mv "$base_tar.part.tar" "$base_tar"
 fi
 # node goes in at import time, so the cached rootfs serves any node version
 mkdir -p "$WORK/node/usr/local/bin"

@@ -150,6 +150,8 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
     .option('--grpc-server-cert <file>', 'PEM certificate (chain) of the gRPC server')
     .option('--grpc-server-key <file>', 'PEM private key of the gRPC server')
     .option('--grpc-root-cert <file>', 'PEM CA certificate that client certificates must chain to')
+    .option('--metrics-config <setting=value>', 'counter_latencies, summary_latencies, histogram_latencies, summary_quantiles=<q>:<err>,… (repeatable)', collect)
+    .option('--metrics-interval-ms <ms>', 'how often CPU metrics are sampled', int('--metrics-interval-ms'), 2000)
     .action(async (o) => {
       if (o.loadModel && o.modelControlMode !== 'explicit') {
         throw ofsError('OFS_BAD_ARGUMENT', "Use of '--load-model' requires setting '--model-control-mode=explicit' as well");
@@ -172,6 +174,8 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
         strict: Boolean(o.strict),
         httpRestrictedApi: o.httpRestrictedApi,
         grpcRestrictedProtocol: o.grpcRestrictedProtocol,
+        metricsConfig: o.metricsConfig,
+        metricsIntervalMs: o.metricsIntervalMs,
         grpcTls: { useSsl: o.grpcUseSsl, mutual: o.grpcUseSslMutual, serverCert: o.grpcServerCert, serverKey: o.grpcServerKey, rootCert: o.grpcRootCert },
       });
       await server.closed;

@@ -13,6 +13,8 @@ import { formatModelTable } from './model-table.js';
 import { createHttpApp } from '../server/http/app.js';
 import { createMetricsApp } from '../server/metrics/app.js';
 import { parseRestrictions } from '../server/restricted-api.js';
+import { parseMetricsConfig } from '../server/metrics/config.js';
+import { createLatencyMetrics } from '../server/metrics/latency.js';
 import { applyHttpRestrictions } from '../server/http/restricted-api.js';
 import { grpcServerCredentials, type GrpcTlsOptions } from '../server/grpc/tls.js';
 
@@ -50,6 +52,10 @@ export interface ServeOptions {
   readonly grpcRestrictedProtocol?: readonly string[];
   /** tritonserver's --grpc-use-ssl, --grpc-use-ssl-mutual, --grpc-server-cert/-key, --grpc-root-cert. */
   readonly grpcTls?: GrpcTlsOptions;
+  /** tritonserver's --metrics-config <setting>=<value> entries. */
+  readonly metricsConfig?: readonly string[];
+  /** tritonserver's --metrics-interval-ms (default 2000). */
+  readonly metricsIntervalMs?: number;
 }
 
 export interface RunningServer {
@@ -94,6 +100,8 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const httpRestrictions = parseRestrictions('--http-restricted-api', opts.httpRestrictedApi ?? []);
   const grpcRestrictions = parseRestrictions('--grpc-restricted-protocol', opts.grpcRestrictedProtocol ?? []);
   const grpcCredentials = opts.grpcPort !== undefined ? grpcServerCredentials(opts.grpcTls ?? {}) : undefined;
+  const metricsConfig = parseMetricsConfig(opts.metricsConfig ?? []);
+  const latency = createLatencyMetrics(metricsConfig);
 
   const backends = new BackendRegistry();
   backends.register(new OrtBackend(), 10);
@@ -104,6 +112,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const lifecycle = new ModelLifecycle({
     storeDir,
     storeDirs,
+    statsObserver: (model, version) => latency.observer(model, version),
     backends,
     gpu,
     strictGpu: Boolean(opts.strict),
@@ -141,7 +150,11 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
       log.info(`Started GRPCInferenceService at ${host}:${port}`);
     }
     if (opts.metricsPort !== undefined) {
-      const metrics = createMetricsApp(lifecycle);
+      const metrics = createMetricsApp(lifecycle, {
+        latency,
+        counterLatencies: metricsConfig.counterLatencies,
+        intervalMs: opts.metricsIntervalMs,
+      });
       await metrics.listen({ port: opts.metricsPort, host });
       closers.push(() => closeDraining(metrics));
       urls.metrics = `http://${shownHost}:${addressOf(metrics)}/metrics`;

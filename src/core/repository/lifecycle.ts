@@ -12,6 +12,7 @@ import type { Logger } from '../log.js';
 import { formatProblem } from '../problem.js';
 import { createScheduler } from '../scheduler/create.js';
 import type { ModelCatalog, ModelIndexEntry, ModelState, ServedModel } from '../served-model.js';
+import type { StatsObserver } from '../stats/model-stats.js';
 import { createModelStats } from '../stats/stats.js';
 import { dtypeFromConfig } from '../tensor/dtype.js';
 import { listModelFolders, scanModel, type ScannedModel, type ScannedVersion } from './scan.js';
@@ -41,6 +42,8 @@ export interface LifecycleOptions {
   /** Explicit mode: models to load at start ('*' = all). */
   readonly startupModels?: readonly string[];
   readonly log: Logger;
+  /** Per model version, something that sees each request's latencies (the metrics endpoint's summaries). */
+  readonly statsObserver?: (model: string, version: string) => StatsObserver | undefined;
   /** Intra-op threads shared by all instances (default: the machine's cores). */
   readonly threads?: number;
 }
@@ -356,7 +359,7 @@ export class ModelLifecycle implements ModelCatalog {
     await runWarmup(record.sessions, config, scanned.dir);
     if ((config.model_warmup ?? []).length) this.#opts.log.info(`'${scanned.name}' version ${record.version}: warmup done`);
 
-    const stats = createModelStats();
+    const stats = createModelStats(Date.now, this.#opts.statsObserver?.(scanned.name, record.version));
     const labels = new Map<string, readonly string[]>();
     for (const l of scanned.labels) if (l.labels) labels.set(l.output, l.labels);
     return {
