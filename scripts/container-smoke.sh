@@ -12,21 +12,23 @@
 # or mmdebstrap/debootstrap are missing and we are root, they are installed with apt-get.
 # Where the machine cannot run containers at all, the script says so and still builds the image.
 #
-# Env: OFSERVE_CONTAINER_CACHE (default .cache/container) keeps the base rootfs tarball between runs.
+# Env: OFSERVE_CONTAINER_CACHE (default .cache/container) keeps the base rootfs tarball between runs;
+# OFSERVE_CONTAINER_RESULTS (default bench/results/container.json) is where the numbers go.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
 IMAGE=localhost/ofserve:smoke
 BASE_IMAGE=localhost/ofserve-base:smoke
-RESULTS=bench/results/container.json
+RESULTS=${OFSERVE_CONTAINER_RESULTS:-bench/results/container.json}
 READY_TIMEOUT_S=${OFSERVE_READY_TIMEOUT_S:-600}
 log() { echo "[container-smoke] $*" >&2; }
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
 # podman run on this kind of host: raising rlimits is not permitted, cgroups are hybrid (so none for the
-# container), and only the host network works.
-RUN_OPTS=(--network host --cgroups=disabled --ulimit nofile=20000:20000 --ulimit nproc=4096:4096)
+# container), and only the host network works. --read-only as deploy/kubernetes runs it
+# (readOnlyRootFilesystem; podman mounts a tmpfs on /tmp as the Deployment's emptyDir does).
+RUN_OPTS=(--network host --cgroups=disabled --ulimit nofile=20000:20000 --ulimit nproc=4096:4096 --read-only)
 
 # ── the part that runs containers: inside `unshare -m` after umounting the cgroup2 tree ─────────────
 if [ "${1:-}" = "--inside-unshare" ]; then
