@@ -175,6 +175,15 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
     .option('--model-load-thread-count <n>', 'models loaded in parallel', positiveInt('--model-load-thread-count'), 4)
     .option('--allow-symlinks-outside-store', 'follow links in the model store whose target is outside it (refused by default)')
     .option('--cache-config <cache,key=value>', 'response cache for models with response_cache { enable: true }: local,size=BYTES (repeatable)', collect)
+    .option('--http-restricted-api <spec>', 'restrict HTTP API groups to requests with a header: <api>[,<api>…]:<key>=<value> (repeatable)', collect)
+    .option('--grpc-restricted-protocol <spec>', 'the same for gRPC; the metadata key is triton-grpc-protocol-<key> (repeatable)', collect)
+    .option('--grpc-use-ssl [bool]', 'serve gRPC over TLS (needs --grpc-server-cert and --grpc-server-key)', bool, false)
+    .option('--grpc-use-ssl-mutual [bool]', 'gRPC TLS that also verifies client certificates against --grpc-root-cert', bool, false)
+    .option('--grpc-server-cert <file>', 'PEM certificate (chain) of the gRPC server')
+    .option('--grpc-server-key <file>', 'PEM private key of the gRPC server')
+    .option('--grpc-root-cert <file>', 'PEM CA certificate that client certificates must chain to')
+    .option('--metrics-config <setting=value>', 'counter_latencies, summary_latencies, histogram_latencies, summary_quantiles=<q>:<err>,… (repeatable)', collect)
+    .option('--metrics-interval-ms <ms>', 'how often CPU metrics are sampled', int('--metrics-interval-ms'), 2000)
     .action(async (o) => {
       if (o.loadModel && o.modelControlMode !== 'explicit') {
         throw ofsError('OFS_BAD_ARGUMENT', "Use of '--load-model' requires setting '--model-control-mode=explicit' as well");
@@ -211,6 +220,11 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
         modelLoadThreads: o.modelLoadThreadCount,
         allowLinksOutsideStore: Boolean(o.allowSymlinksOutsideStore),
         cacheConfig: o.cacheConfig,
+        httpRestrictedApi: o.httpRestrictedApi,
+        grpcRestrictedProtocol: o.grpcRestrictedProtocol,
+        metricsConfig: o.metricsConfig,
+        metricsIntervalMs: o.metricsIntervalMs,
+        grpcTls: { useSsl: o.grpcUseSsl, mutual: o.grpcUseSslMutual, serverCert: o.grpcServerCert, serverKey: o.grpcServerKey, rootCert: o.grpcRootCert },
       });
       if ((await server.closed) === 'timed-out') {
         // As tritonserver when its exit timeout expires: exit 1. Executions already running in a worker

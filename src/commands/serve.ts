@@ -15,6 +15,11 @@ import { formatModelTable } from './model-table.js';
 import { createHttpApp } from '../server/http/app.js';
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../server/http/limits.js';
 import { createMetricsApp } from '../server/metrics/app.js';
+import { parseRestrictions } from '../server/restricted-api.js';
+import { parseMetricsConfig } from '../server/metrics/config.js';
+import { createLatencyMetrics } from '../server/metrics/latency.js';
+import { applyHttpRestrictions } from '../server/http/restricted-api.js';
+import { grpcServerCredentials, type GrpcTlsOptions } from '../server/grpc/tls.js';
 
 /**
  * The composition root of `ofserve serve`: registers the backends, loads the store through the
@@ -60,6 +65,15 @@ export interface ServeOptions {
   readonly logger?: Logger;
   /** tritonserver's --cache-config values, e.g. ['local,size=1048576']; absent = no response cache. */
   readonly cacheConfig?: readonly string[];
+  /** tritonserver's --http-restricted-api / --grpc-restricted-protocol specs (`<api>,…:<key>=<value>`). */
+  readonly httpRestrictedApi?: readonly string[];
+  readonly grpcRestrictedProtocol?: readonly string[];
+  /** tritonserver's --grpc-use-ssl, --grpc-use-ssl-mutual, --grpc-server-cert/-key, --grpc-root-cert. */
+  readonly grpcTls?: GrpcTlsOptions;
+  /** tritonserver's --metrics-config <setting>=<value> entries. */
+  readonly metricsConfig?: readonly string[];
+  /** tritonserver's --metrics-interval-ms (default 2000). */
+  readonly metricsIntervalMs?: number;
 }
 
 export interface RunningServer {
@@ -143,6 +157,13 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const responseCache = cacheConfig ? new ResponseCache(cacheConfig.sizeBytes) : undefined;
   if (cacheConfig) log.info(`Response cache: local, ${cacheConfig.sizeBytes} bytes`);
 
+  // Flags are checked before any model loads: a typo must not cost a ResNet load to find out.
+  const httpRestrictions = parseRestrictions('--http-restricted-api', opts.httpRestrictedApi ?? []);
+  const grpcRestrictions = parseRestrictions('--grpc-restricted-protocol', opts.grpcRestrictedProtocol ?? []);
+  const grpcCredentials = opts.grpcPort !== undefined ? grpcServerCredentials(opts.grpcTls ?? {}) : undefined;
+  const metricsConfig = parseMetricsConfig(opts.metricsConfig ?? []);
+  const latency = createLatencyMetrics(metricsConfig);
+
   const backends = new BackendRegistry();
   backends.register(new OrtBackend(), 10);
   const gpu = probeGpu();
@@ -152,6 +173,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const lifecycle = new ModelManager({
     storeDir,
     storeDirs,
+    statsObserver: (model, version) => latency.observer(model, version),
     backends,
     gpu,
     strict: Boolean(opts.strict),
@@ -229,6 +251,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   try {
     if (opts.httpPort !== undefined) {
       const app = createHttpApp({ dataplane, bodyLimit, limits: opts.httpLimits });
+      applyHttpRestrictions(app, httpRestrictions);
       await app.listen({ port: opts.httpPort, host });
       endpoints.push({ close: () => closeDraining(app), force: () => app.server.closeAllConnections() });
       urls.http = `http://${shownHost}:${addressOf(app)}`;
@@ -240,6 +263,8 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
         dataplane,
         maxMessageBytes: opts.grpcMaxMessageBytes ?? Math.min(bodyLimit, MAX_MESSAGE_BYTES_LIMIT),
         shutdownGraceMs: exitTimeoutMs + 2 * ABANDON_FLUSH_MS,
+        credentials: grpcCredentials,
+        restrictions: grpcRestrictions,
       });
       const port = await grpc.listen(host, opts.grpcPort);
       endpoints.push({ close: () => grpc.close(), force: () => grpc.forceClose() });
@@ -247,7 +272,11 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
       log.info(`Started GRPCInferenceService at ${host}:${port}`);
     }
     if (opts.metricsPort !== undefined) {
-      const metrics = createMetricsApp(lifecycle);
+      const metrics = createMetricsApp(lifecycle, {
+        latency,
+        counterLatencies: metricsConfig.counterLatencies,
+        intervalMs: opts.metricsIntervalMs,
+      });
       await metrics.listen({ port: opts.metricsPort, host });
       endpoints.push({ close: () => closeDraining(metrics), force: () => metrics.server.closeAllConnections() });
       urls.metrics = `http://${shownHost}:${addressOf(metrics)}/metrics`;

@@ -65,6 +65,25 @@ describe('ofserve tritonserver …', () => {
     expect(r.err).toMatch(/--allow-grpc.*expected true or false, got 'maybe'/s);
   });
 
+  it('passes access control and TLS flags through to serve', async () => {
+    const r = await run([
+      'tritonserver',
+      '--model-store=/m',
+      '--http-restricted-api=model-repository:admin-key=s',
+      '--grpc-restricted-protocol',
+      'inference:k=v',
+      '--grpc-use-ssl=true',
+      '--grpc-server-cert=/c.pem',
+      '--grpc-server-key=/k.pem',
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.opts).toMatchObject({
+      httpRestrictedApi: ['model-repository:admin-key=s'],
+      grpcRestrictedProtocol: ['inference:k=v'],
+      grpcTls: { useSsl: true, mutual: false, serverCert: '/c.pem', serverKey: '/k.pem' },
+    });
+  });
+
   it('serve itself keeps its default repository', async () => {
     const r = await run(['serve']);
     expect(r.opts).toMatchObject({ modelStore: 'model_repository' });

@@ -9,6 +9,7 @@ import { formatProblem } from '../problem.js';
 import type { ModelCatalog, ModelIndexEntry, ServedModel } from '../served-model.js';
 import { DEFAULT_WALK_LIMITS, fingerprintFolder, type WalkLimits } from './change-detect.js';
 import type { ResponseCache } from '../cache/response-cache.js';
+import type { StatsObserver } from '../stats/model-stats.js';
 import { LoadPool } from './load-pool.js';
 import { ModelLifecycle, type ModelRecord, type VersionRecord } from './model-lifecycle.js';
 import { BackendPlacement, type GpuInfo } from './placement.js';
@@ -54,6 +55,8 @@ export interface ModelManagerOptions {
   readonly allowLinksOutsideStore?: boolean;
   /** The server's response cache (--cache-config); models opt in with response_cache { enable: true }. */
   readonly responseCache?: ResponseCache;
+  /** Per model version, something that sees each request's latencies (the metrics endpoint's summaries). */
+  readonly statsObserver?: (model: string, version: string) => StatsObserver | undefined;
 }
 
 export interface LoadFailure {
@@ -270,6 +273,7 @@ export class ModelManager implements ModelCatalog {
             threads,
             responseCache: this.#opts.responseCache,
             cacheOwner: `${name}\0${label}\0${this.#loads}`,
+            statsObserver: this.#opts.statsObserver?.(name, label),
           });
           if ((config.model_warmup ?? []).length) log.info(`'${name}' version ${label}: warmup done`);
           loaded.push({ version: label, state: 'READY', served, sessions });

@@ -6,6 +6,7 @@ import type { ResponseCache } from '../cache/response-cache.js';
 import { CachedScheduler } from '../scheduler/cached.js';
 import { createScheduler } from '../scheduler/create.js';
 import type { ServedModel } from '../served-model.js';
+import type { StatsObserver } from '../stats/model-stats.js';
 import { createModelStats } from '../stats/stats.js';
 import { dtypeFromConfig } from '../tensor/dtype.js';
 import { readModelSource } from './model-io.js';
@@ -36,6 +37,8 @@ export interface VersionLoadRequest {
    * from the entries of its predecessor.
    */
   readonly cacheOwner?: string;
+  /** Sees each request's latencies (the metrics endpoint's summaries). */
+  readonly statsObserver?: StatsObserver;
 }
 
 export interface LoadedVersion {
@@ -55,7 +58,7 @@ export async function loadVersion(req: VersionLoadRequest): Promise<LoadedVersio
     await Promise.all(sessions.map((s) => s.dispose().catch(() => undefined)));
     throw e;
   }
-  const stats = createModelStats();
+  const stats = createModelStats(Date.now, req.statsObserver);
   const labels = new Map<string, readonly string[]>();
   for (const l of scanned.labels) if (l.labels) labels.set(l.output, l.labels);
   const cache = req.responseCache;

@@ -45,6 +45,14 @@ export interface ComputeDurations {
   readonly outputNs: number;
 }
 
+/**
+ * Sees every successful request as it is recorded (for per-request distributions such as Triton's
+ * latency summaries); the counters above stay the source of truth for totals.
+ */
+export interface StatsObserver {
+  onSuccess(requestNs: number, queueNs: number, compute?: ComputeDurations): void;
+}
+
 export interface ModelStats {
   /**
    * A request finished successfully after `requestNs` end-to-end and `queueNs` waiting. `compute` is the

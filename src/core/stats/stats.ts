@@ -1,4 +1,4 @@
-import type { BatchStats, Duration, FailureReason, ModelStats, StatsSnapshot } from './model-stats.js';
+import type { BatchStats, Duration, FailureReason, ModelStats, StatsObserver, StatsSnapshot } from './model-stats.js';
 
 /**
  * ModelStats after Triton's InferenceStatsAggregator: per-request counters (success, fail, queue and
@@ -13,8 +13,8 @@ const add = (d: Duration, ns: number): void => {
 };
 const copy = (d: Duration): Duration => ({ count: d.count, ns: d.ns });
 
-/** `clock` gives last_inference in ms since the epoch (injectable for tests). */
-export function createModelStats(clock: () => number = Date.now): ModelStats {
+/** `clock` gives last_inference in ms since the epoch (injectable for tests); `observer` sees each success. */
+export function createModelStats(clock: () => number = Date.now, observer?: StatsObserver): ModelStats {
   let lastInference = 0;
   let inferenceCount = 0;
   let executionCount = 0;
@@ -40,6 +40,7 @@ export function createModelStats(clock: () => number = Date.now): ModelStats {
         add(computeOutput, compute.outputNs);
       }
       lastInference = clock();
+      observer?.onSuccess(requestNs, queueNs, compute);
     },
     recordFailure(requestNs, reason) {
       add(fail, requestNs);

@@ -2,7 +2,9 @@ import type { Http2Server, ServerHttp2Session } from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
 import { HEALTH_SERVICE, INFERENCE_SERVICE, serviceDefinition } from '../../protocol/grpc-schema.js';
 import type { DataPlane } from '../dataplane.js';
+import type { Restrictions } from '../restricted-api.js';
 import { healthHandlers, inferenceHandlers } from './handlers.js';
+import { restrictHandlers } from './restricted-api.js';
 
 /**
  * Triton's gRPC endpoint (port 8001): GRPCInferenceService and grpc.health.v1.Health over the same
@@ -22,6 +24,10 @@ export interface GrpcServerOptions {
   readonly maxMessageBytes?: number;
   /** How long close() lets in-flight calls finish before cancelling them. */
   readonly shutdownGraceMs?: number;
+  /** TLS (--grpc-use-ssl…); default insecure. */
+  readonly credentials?: grpc.ServerCredentials;
+  /** --grpc-restricted-protocol groups. */
+  readonly restrictions?: Restrictions;
 }
 
 export interface GrpcServer {
@@ -99,14 +105,15 @@ function hostPort(host: string, port: number): string {
 export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
   const server = new grpc.Server(serverOptions(options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES));
   const closingCalls = new AbortController();
-  server.addService(serviceDefinition(INFERENCE_SERVICE), inferenceHandlers(options.dataplane, closingCalls.signal));
-  server.addService(serviceDefinition(HEALTH_SERVICE), healthHandlers(options.dataplane));
+  const restrict = (h: grpc.UntypedServiceImplementation) => restrictHandlers(h, options.restrictions ?? new Map());
+  server.addService(serviceDefinition(INFERENCE_SERVICE), restrict(inferenceHandlers(options.dataplane, closingCalls.signal)));
+  server.addService(serviceDefinition(HEALTH_SERVICE), restrict(healthHandlers(options.dataplane)));
   const grace = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
   let closing: Promise<void> | undefined;
 
   const listen = (host: string, port: number): Promise<number> =>
     new Promise((resolve, reject) => {
-      server.bindAsync(hostPort(host, port), grpc.ServerCredentials.createInsecure(), (error, bound) => {
+      server.bindAsync(hostPort(host, port), options.credentials ?? grpc.ServerCredentials.createInsecure(), (error, bound) => {
         if (!error) {
           widenFlowControl(server);
           resolve(bound);

@@ -1,14 +1,14 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { createMetricsRegistry, type MetricsSource } from './registry.js';
+import { createMetricsRegistry, type MetricsRegistryOptions, type MetricsSource } from './registry.js';
 
 /** Triton's metrics endpoint (port 8002): GET /metrics (or /metrics/) in Prometheus text format. */
 
-export interface MetricsAppOptions {
+export interface MetricsAppOptions extends MetricsRegistryOptions {
   readonly logger?: FastifyServerOptions['logger'];
 }
 
 export function createMetricsApp(source: MetricsSource, options: MetricsAppOptions = {}): FastifyInstance {
-  const registry = createMetricsRegistry(source);
+  const registry = createMetricsRegistry(source, options);
   const app = Fastify({ logger: options.logger ?? false, exposeHeadRoutes: false });
   const error = (message: string): string => JSON.stringify({ error: message });
 

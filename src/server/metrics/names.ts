@@ -20,6 +20,16 @@ export const METRIC_NAMES = {
   cpuMemoryUsed: 'nv_cpu_memory_used_bytes',
 } as const;
 
+/** Latency distributions, off by default (tritonserver --metrics-config summary_latencies / histogram_latencies). */
+export const LATENCY_METRIC_NAMES = {
+  requestSummary: 'nv_inference_request_summary_us',
+  queueSummary: 'nv_inference_queue_summary_us',
+  computeInputSummary: 'nv_inference_compute_input_summary_us',
+  computeInferSummary: 'nv_inference_compute_infer_summary_us',
+  computeOutputSummary: 'nv_inference_compute_output_summary_us',
+  firstResponseHistogram: 'nv_inference_first_response_histogram_ms',
+} as const;
+
 /** Per model-version label set. */
 export const MODEL_LABELS = ['model', 'version'] as const;
 

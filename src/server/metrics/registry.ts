@@ -2,6 +2,7 @@ import os from 'node:os';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { ModelCatalog } from '../../core/served-model.js';
 import type { StatsSnapshot } from '../../core/stats/model-stats.js';
+import type { LatencyMetrics } from './latency.js';
 import { FAILURE_REASONS, METRIC_NAMES as N, MODEL_LABELS } from './names.js';
 
 /**
@@ -59,7 +60,37 @@ function cpuSampler(): () => number {
   };
 }
 
-export function createMetricsRegistry(source: MetricsSource): Registry {
+export interface MetricsRegistryOptions {
+  /** --metrics-config counter_latencies (default true): the cumulative *_duration_us counters. */
+  readonly counterLatencies?: boolean;
+  /** Summaries / histograms fed per request (--metrics-config summary_latencies, histogram_latencies). */
+  readonly latency?: LatencyMetrics;
+  /**
+   * --metrics-interval-ms (Triton's default 2000): the "per interval" metrics (CPU utilization and
+   * memory) are sampled at most this often, so scrapes in between repeat the last sample.
+   */
+  readonly intervalMs?: number;
+  /** Injectable for tests. */
+  readonly now?: () => number;
+}
+
+export const DEFAULT_METRICS_INTERVAL_MS = 2000;
+
+/** Returns sample() taken at most once per interval; in between, the previous value. */
+export function everyInterval<T>(intervalMs: number, now: () => number, sample: () => T): () => T {
+  let at = -Infinity;
+  let last: T;
+  return () => {
+    const t = now();
+    if (t - at >= intervalMs) {
+      last = sample();
+      at = t;
+    }
+    return last;
+  };
+}
+
+export function createMetricsRegistry(source: MetricsSource, options: MetricsRegistryOptions = {}): Registry {
   const registry = new Registry();
   const registers = [registry];
   const labelNames = [...MODEL_LABELS];
@@ -95,21 +126,23 @@ export function createMetricsRegistry(source: MetricsSource): Registry {
   });
   counter(N.inferenceCount, 'Number of inferences performed (does not include cached requests)', (s) => s.inference_count);
   counter(N.execCount, 'Number of model executions performed (does not include cached requests)', (s) => s.execution_count);
-  counter(N.requestDuration, 'Cumulative inference request duration in microseconds (includes cached requests)', (s) =>
-    usFromNs(s.success.ns),
-  );
-  counter(N.queueDuration, 'Cumulative inference queuing duration in microseconds (includes cached requests)', (s) =>
-    usFromNs(s.queue.ns),
-  );
-  counter(N.computeInputDuration, 'Cumulative compute input duration in microseconds (does not include cached requests)', (s) =>
-    usFromNs(s.compute_input.ns),
-  );
-  counter(N.computeInferDuration, 'Cumulative compute inference duration in microseconds (does not include cached requests)', (s) =>
-    usFromNs(s.compute_infer.ns),
-  );
-  counter(N.computeOutputDuration, 'Cumulative inference compute output duration in microseconds (does not include cached requests)', (s) =>
-    usFromNs(s.compute_output.ns),
-  );
+  if (options.counterLatencies ?? true) {
+    counter(N.requestDuration, 'Cumulative inference request duration in microseconds (includes cached requests)', (s) =>
+      usFromNs(s.success.ns),
+    );
+    counter(N.queueDuration, 'Cumulative inference queuing duration in microseconds (includes cached requests)', (s) =>
+      usFromNs(s.queue.ns),
+    );
+    counter(N.computeInputDuration, 'Cumulative compute input duration in microseconds (does not include cached requests)', (s) =>
+      usFromNs(s.compute_input.ns),
+    );
+    counter(N.computeInferDuration, 'Cumulative compute inference duration in microseconds (does not include cached requests)', (s) =>
+      usFromNs(s.compute_infer.ns),
+    );
+    counter(N.computeOutputDuration, 'Cumulative inference compute output duration in microseconds (does not include cached requests)', (s) =>
+      usFromNs(s.compute_output.ns),
+    );
+  }
   counter(N.cacheHits, 'Number of response cache hits per model', (s) => s.cache_hit.count, true);
   counter(N.cacheMisses, 'Number of response cache misses per model', (s) => s.cache_miss.count, true);
   counter(N.cacheHitDuration, 'Total cache hit duration per model, in microseconds', (s) => usFromNs(s.cache_hit.ns), true);
@@ -125,7 +158,10 @@ export function createMetricsRegistry(source: MetricsSource): Registry {
     },
   });
 
-  const cpu = cpuSampler();
+  const interval = options.intervalMs ?? DEFAULT_METRICS_INTERVAL_MS;
+  const now = options.now ?? Date.now;
+  const cpu = everyInterval(interval, now, cpuSampler());
+  const memory = everyInterval(interval, now, () => ({ total: os.totalmem(), free: os.freemem() }));
   new Gauge({
     name: N.cpuUtilization,
     help: 'CPU utilization rate [0.0 - 1.0]',
@@ -139,7 +175,7 @@ export function createMetricsRegistry(source: MetricsSource): Registry {
     help: 'CPU total memory (RAM), in bytes',
     registers,
     collect() {
-      this.set(os.totalmem());
+      this.set(memory().total);
     },
   });
   new Gauge({
@@ -147,8 +183,10 @@ export function createMetricsRegistry(source: MetricsSource): Registry {
     help: 'CPU used memory (RAM), in bytes',
     registers,
     collect() {
-      this.set(os.totalmem() - os.freemem());
+      const m = memory();
+      this.set(m.total - m.free);
     },
   });
+  options.latency?.register(registry, () => readRows(source).map((r) => r.labels));
   return registry;
 }
