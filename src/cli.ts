@@ -171,9 +171,10 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
     .option('--http-body-timeout-secs <s>', 'longest pause while a request body arrives, else 408', text, DEFAULT_HTTP_LIMITS.bodyTimeoutMs / 1000)
     .option('--grpc-max-message-bytes <bytes>', 'largest gRPC message received or sent, compressed or inflated (default: --http-max-body, at most 2147483647)', text)
     .option('--exit-timeout-secs <s>', 'on SIGINT/SIGTERM, how long to wait for in-flight requests before answering them with an error and exiting (exit code 1)', text, 30)
-    .option('--strict', 'refuse KIND_GPU instance groups when no GPU is usable, as Triton does')
+    .option('--strict', 'refuse KIND_GPU instance groups when no GPU is usable, as Triton does, and label files whose count differs from the class count')
     .option('--model-load-thread-count <n>', 'models loaded in parallel', positiveInt('--model-load-thread-count'), 4)
     .option('--allow-symlinks-outside-store', 'follow links in the model store whose target is outside it (refused by default)')
+    .option('--cache-config <cache,key=value>', 'response cache for models with response_cache { enable: true }: local,size=BYTES (repeatable)', collect)
     .action(async (o) => {
       if (o.loadModel && o.modelControlMode !== 'explicit') {
         throw ofsError('OFS_BAD_ARGUMENT', "Use of '--load-model' requires setting '--model-control-mode=explicit' as well");
@@ -209,6 +210,7 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
         strict: Boolean(o.strict),
         modelLoadThreads: o.modelLoadThreadCount,
         allowLinksOutsideStore: Boolean(o.allowSymlinksOutsideStore),
+        cacheConfig: o.cacheConfig,
       });
       if ((await server.closed) === 'timed-out') {
         // As tritonserver when its exit timeout expires: exit 1. Executions already running in a worker

@@ -2,6 +2,8 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { ofsError } from '../errors.js';
 import { BackendRegistry } from '../core/backend.js';
+import { parseCacheConfig } from '../core/cache/cache-config.js';
+import { ResponseCache } from '../core/cache/response-cache.js';
 import { createLogger, silentLogger, type Logger } from '../core/log.js';
 import { ModelManager, type ControlMode } from '../core/repository/model-manager.js';
 import { OrtBackend } from '../runtime/onnxruntime/backend.js';
@@ -39,7 +41,7 @@ export interface ServeOptions {
   readonly bodyLimit?: number;
   /** The other HTTP limits and timeouts (see server/http/limits.ts); unset ones take the defaults. */
   readonly httpLimits?: Partial<HttpLimits>;
-  /** Refuse KIND_GPU groups without a usable GPU, as Triton does. */
+  /** Refuse KIND_GPU groups without a usable GPU (as Triton does) and label counts that differ from the class count. */
   readonly strict?: boolean;
   /** Models loaded at once (tritonserver's --model-load-thread-count, default 4). */
   readonly modelLoadThreads?: number;
@@ -56,6 +58,8 @@ export interface ServeOptions {
   /** Largest gRPC message, compressed or inflated (default: bodyLimit, at most 2^31-1). */
   readonly grpcMaxMessageBytes?: number;
   readonly logger?: Logger;
+  /** tritonserver's --cache-config values, e.g. ['local,size=1048576']; absent = no response cache. */
+  readonly cacheConfig?: readonly string[];
 }
 
 export interface RunningServer {
@@ -135,6 +139,10 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const exitTimeoutMs = (opts.exitTimeoutSecs ?? DEFAULT_EXIT_TIMEOUT_SECS) * 1000;
   const bodyLimit = opts.bodyLimit ?? DEFAULT_HTTP_LIMITS.maxBody;
 
+  const cacheConfig = parseCacheConfig(opts.cacheConfig);
+  const responseCache = cacheConfig ? new ResponseCache(cacheConfig.sizeBytes) : undefined;
+  if (cacheConfig) log.info(`Response cache: local, ${cacheConfig.sizeBytes} bytes`);
+
   const backends = new BackendRegistry();
   backends.register(new OrtBackend(), 10);
   const gpu = probeGpu();
@@ -152,6 +160,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
     log,
     loadThreads: opts.modelLoadThreads,
     allowLinksOutsideStore: opts.allowLinksOutsideStore,
+    responseCache,
   });
 
   // The signal handlers go in before anything loads: a SIGTERM while models load (which can take

@@ -21,6 +21,8 @@ export interface ServedModel {
   readonly labels: ReadonlyMap<string, readonly string[]>;
   readonly scheduler: Scheduler;
   readonly stats: ModelStats;
+  /** Requests go through the response cache (config and server both enable it); absent = no. */
+  readonly cacheEnabled?: boolean;
 }
 
 /** One row of the repository index (POST /v2/repository/index). */
@@ -32,7 +34,7 @@ export interface ModelIndexEntry {
 }
 
 /**
- * What the data plane reads the model set through. Implemented by the lifecycle manager; the server
+ * What the data plane reads the model set through. Implemented by the model manager; the server
  * never loads or unloads models itself.
  */
 export interface ModelCatalog {
@@ -44,7 +46,10 @@ export interface ModelCatalog {
   /** READY versions of a model, ascending; throws OFS_MODEL_UNKNOWN for a model not in the store. */
   readyVersions(name: string): string[];
   index(): ModelIndexEntry[];
-  /** All models ready (strict readiness). */
+  /**
+   * Triton's strict readiness: every live version (READY, LOADING, UNLOADING) is READY; models left
+   * UNAVAILABLE by a failed load are skipped.
+   */
   allReady(): boolean;
   /** Explicit control mode only; otherwise throw OFS_NOT_ALLOWED. */
   load(name: string): Promise<void>;

@@ -1,13 +1,13 @@
 import { ofsError } from '../errors.js';
 import { dtypeFromWire, elementCount, type DtypeInfo, type WireDatatype } from '../core/tensor/dtype.js';
-import type { Tensor } from '../core/tensor/tensor.js';
 import { parseBytesElements, serializeBytesElements } from '../core/tensor/bytes.js';
 import { bfloat16ToNumber, halfToNumber } from '../core/tensor/half.js';
 import { stringifyJsonExact } from './json-exact.js';
 
 /**
- * JSON `data` arrays ↔ tensor bytes. Requests may nest `data` or send it flat (row-major either way);
- * responses are always flat, as Triton writes them.
+ * JSON `data` arrays → tensor bytes, for `data` that went through JSON.parse (strings, mixed, or
+ * anything json-scan did not leave as a numeric span). Requests may nest `data` or send it flat
+ * (row-major either way). Responses are written by json-writer.ts.
  */
 
 export const SHAPE_MISMATCH = "Unable to parse 'data': Shape does not match true shape of 'data' field";
@@ -187,25 +187,4 @@ export function tensorToJsonValues(datatype: WireDatatype, data: Uint8Array): Js
     }
   }
   return out;
-}
-
-function elementText(v: JsonElement): string {
-  if (typeof v === 'bigint') return v.toString();
-  if (typeof v === 'string') return JSON.stringify(v);
-  // JSON has no NaN/Infinity; null becomes NaN again in numpy's float arrays (what tritonclient builds).
-  if (typeof v === 'number' && !Number.isFinite(v)) return 'null';
-  return String(v);
-}
-
-/**
- * The flat JSON array text of a tensor's data. Written directly (not via JSON.stringify) so INT64 and
- * UINT64 values beyond 2^53 come out exact, as Triton writes them.
- */
-export function tensorToJsonText(tensor: Tensor): string {
-  const values = tensorToJsonValues(tensor.datatype, tensor.data);
-  const count = elementCount(tensor.shape);
-  if (values.length !== count) {
-    throw ofsError('OFS_BACKEND_FAILED', `output tensor shape does not match size of output for '${tensor.name}'`);
-  }
-  return `[${values.map(elementText).join(',')}]`;
 }

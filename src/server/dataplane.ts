@@ -266,7 +266,6 @@ function checkOutputs(model: ServedModel, outputs: readonly RequestedOutput[] | 
 }
 
 function toV2Stats(model: ServedModel, s: StatsSnapshot): V2ModelStatistics {
-  const zero = { count: 0, ns: 0 };
   return {
     name: model.name,
     version: model.version,
@@ -280,8 +279,8 @@ function toV2Stats(model: ServedModel, s: StatsSnapshot): V2ModelStatistics {
       compute_input: s.compute_input,
       compute_infer: s.compute_infer,
       compute_output: s.compute_output,
-      cache_hit: { ...zero },
-      cache_miss: { ...zero },
+      cache_hit: s.cache_hit,
+      cache_miss: s.cache_miss,
     },
     response_stats: {},
     batch_stats: s.batch_stats,

@@ -69,6 +69,14 @@ describe('ofserve CLI flags', () => {
     expect((await run(['serve', '--exit-timeout-secs', 'soon'])).code).toBe(2);
   });
 
+  it("serve takes tritonserver's --cache-config (both spellings, repeatable) and lists it in --help", async () => {
+    const r = await run(['serve', '--cache-config=local,size=1048576', '--cache-config', 'local,size=2048']);
+    expect(r.code, r.err).toBe(0);
+    expect(calls.serve?.[0]).toMatchObject({ cacheConfig: ['local,size=1048576', 'local,size=2048'] });
+    const help = await run(['serve', '--help']);
+    expect(help.out + help.err).toContain('--cache-config');
+  });
+
   it('serve --allow-grpc false turns the endpoint off', async () => {
     await run(['serve', '--model-store', 'm', '--allow-grpc', 'false']);
     expect(calls.serve?.[0]).toMatchObject({ modelStore: 'm', httpPort: 8000, grpcPort: undefined, metricsPort: 8002 });

@@ -23,6 +23,7 @@ export interface ModelInput {
   is_shape_tensor?: boolean;
   allow_ragged_batch?: boolean;
   optional?: boolean;
+  is_non_linear_format_io?: boolean;
 }
 
 export interface ModelOutput {
@@ -32,6 +33,7 @@ export interface ModelOutput {
   reshape?: ModelTensorReshape;
   label_filename?: string;
   is_shape_tensor?: boolean;
+  is_non_linear_format_io?: boolean;
 }
 
 export interface ModelVersionPolicy {

@@ -7,6 +7,7 @@ import {
   PLATFORM_ONNX,
 } from '../config/constants.js';
 import { dtypeFromConfig } from '../tensor/dtype.js';
+import { ignoredFields } from '../config/ignored-fields.js';
 import type { Problem } from '../problem.js';
 import { ERRORS } from '../../errors.js';
 
@@ -225,6 +226,67 @@ export function checkInstanceGroups(config: ModelConfig, ctx: RuleContext, gpuAv
   return problems;
 }
 
+/**
+ * dynamic_batching as Triton's ValidateModelConfig checks it: preferred sizes within max_batch_size,
+ * priority levels in range, and preserve_ordering without several levels or DELAY timeouts.
+ */
+export function checkDynamicBatching(config: ModelConfig, ctx: RuleContext): Problem[] {
+  const db = config.dynamic_batching;
+  if (!db) return [];
+  const problems: Problem[] = [];
+  const mbs = config.max_batch_size ?? 0;
+  (db.preferred_batch_size ?? []).forEach((size, i) => {
+    if (size <= 0 || size > mbs) {
+      problems.push(
+        error(
+          ctx,
+          `dynamic_batching.preferred_batch_size[${i}]`,
+          size <= 0 ? `dynamic batching preferred size must be positive, got ${size}` : `dynamic batching preferred size must be <= max batch size (${mbs}), got ${size}`,
+          mbs > 0 ? `use sizes from 1 to ${mbs}, or raise max_batch_size` : 'remove preferred_batch_size: a model with max_batch_size 0 runs one request per execution',
+        ),
+      );
+    }
+  });
+  const levels = Number(db.priority_levels ?? 0);
+  if (levels !== 0) {
+    const def = Number(db.default_priority_level ?? 0);
+    if (def === 0 || def > levels) {
+      problems.push(error(ctx, 'dynamic_batching.default_priority_level', `default priority level must be in range [1, ${levels}], got ${def}`, `set default_priority_level to a level from 1 to ${levels}`));
+    }
+    for (const key of Object.keys(db.priority_queue_policy ?? {})) {
+      const level = Number(key);
+      if (level === 0 || level > levels) {
+        problems.push(
+          error(ctx, `dynamic_batching.priority_queue_policy[${key}]`, `priority queue policy must have priority level in range [1, ${levels}], got ${key}`, `key the policy by a level from 1 to ${levels}`),
+        );
+      }
+    }
+  }
+  if (db.preserve_ordering) {
+    if (levels > 1) {
+      problems.push(error(ctx, 'dynamic_batching.preserve_ordering', "Only one priority level is allowed when 'preserve_ordering' is true", 'set priority_levels to 0 or 1, or drop preserve_ordering'));
+    }
+    const policies = [['default_queue_policy', db.default_queue_policy] as const, ...Object.entries(db.priority_queue_policy ?? {}).map(([k, p]) => [`priority_queue_policy[${k}]`, p] as const)];
+    for (const [where, p] of policies) {
+      if (p && Number(p.default_timeout_microseconds ?? 0) !== 0 && p.timeout_action === 'DELAY') {
+        problems.push(error(ctx, `dynamic_batching.${where}.timeout_action`, "Queue policy can not have DELAY as timeout action when 'preserve_ordering' is true", 'use timeout_action: REJECT, or drop preserve_ordering'));
+      }
+    }
+  }
+  return problems;
+}
+
+/** One warning per field that is parsed but not acted on (see ignoredFields). */
+export function checkIgnoredFields(config: ModelConfig, ctx: RuleContext): Problem[] {
+  return ignoredFields(config).map(({ field, instead }) => ({
+    severity: 'warning' as const,
+    file: ctx.file,
+    field,
+    message: `ofserve ignores this field: ${instead}`,
+    fix: 'remove the field to silence this warning',
+  }));
+}
+
 /** Every config-only rule. */
 export function checkConfig(config: ModelConfig, ctx: RuleContext, opts: { gpuAvailable?: boolean; strict?: boolean } = {}): Problem[] {
   return [
@@ -234,5 +296,7 @@ export function checkConfig(config: ModelConfig, ctx: RuleContext, opts: { gpuAv
     ...checkRunnableDataTypes(config, ctx),
     ...checkOneflowIoNames(config, ctx),
     ...checkInstanceGroups(config, ctx, opts.gpuAvailable, opts.strict),
+    ...checkDynamicBatching(config, ctx),
+    ...checkIgnoredFields(config, ctx),
   ];
 }

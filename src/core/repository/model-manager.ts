@@ -8,6 +8,7 @@ import type { Logger } from '../log.js';
 import { formatProblem } from '../problem.js';
 import type { ModelCatalog, ModelIndexEntry, ServedModel } from '../served-model.js';
 import { DEFAULT_WALK_LIMITS, fingerprintFolder, type WalkLimits } from './change-detect.js';
+import type { ResponseCache } from '../cache/response-cache.js';
 import { LoadPool } from './load-pool.js';
 import { ModelLifecycle, type ModelRecord, type VersionRecord } from './model-lifecycle.js';
 import { BackendPlacement, type GpuInfo } from './placement.js';
@@ -51,6 +52,8 @@ export interface ModelManagerOptions {
   readonly walkLimits?: WalkLimits;
   /** Follow links whose target is outside the store (refused by default). */
   readonly allowLinksOutsideStore?: boolean;
+  /** The server's response cache (--cache-config); models opt in with response_cache { enable: true }. */
+  readonly responseCache?: ResponseCache;
 }
 
 export interface LoadFailure {
@@ -64,6 +67,8 @@ export class ModelManager implements ModelCatalog {
   readonly #placement: BackendPlacement;
   readonly #pool: LoadPool;
   #stopping = false;
+  /** Numbers loads, so a reloaded version never answers from the cache entries of its predecessor. */
+  #loads = 0;
 
   constructor(opts: ModelManagerOptions) {
     this.#opts = opts;
@@ -105,8 +110,9 @@ export class ModelManager implements ModelCatalog {
         this.#lifecycle.serialize(name, () =>
           this.#whileRunning(async () => {
             const known = this.#lifecycle.record(name);
-            if (known && known.fingerprint === (await this.#fingerprint(name))) return;
-            await this.#loadModel(name);
+            const fingerprint = await this.#fingerprint(name);
+            if (known && known.fingerprint === fingerprint) return;
+            await this.#loadModel(name, fingerprint);
           }),
         ),
       );
@@ -158,7 +164,8 @@ export class ModelManager implements ModelCatalog {
 
   /**
    * Drains every scheduler (in-flight requests finish) and disposes every session. Loads already
-   * running finish first; one asked for after stop loads nothing.
+   * running finish first; loads still waiting for a slot, and any asked for after stop, are refused
+   * with OFS_SERVER_SHUTTING_DOWN (so a start() cut short by stop() rejects with it).
    */
   async stop(): Promise<void> {
     this.#stopping = true;
@@ -215,11 +222,16 @@ export class ModelManager implements ModelCatalog {
     return fp.digest;
   }
 
-  /** Scans, validates and loads every served version of a model, in the load pool. */
-  #loadModel(name: string): Promise<LoadFailure | undefined> {
+  /**
+   * Scans, validates and loads every served version of a model, in the load pool. The fingerprint is
+   * taken before the scan, so an edit made while the model loads is seen by the next poll.
+   */
+  #loadModel(name: string, knownFingerprint?: string): Promise<LoadFailure | undefined> {
     return this.#pool.run(async () => {
+      // A load still waiting for a slot when the server stops is not started (stop waits for the ones running).
+      if (this.#stopping) throw ofsError('OFS_SERVER_SHUTTING_DOWN');
       const { log } = this.#opts;
-      const fingerprint = await this.#fingerprint(name);
+      const fingerprint = knownFingerprint ?? (await this.#fingerprint(name));
       const stores = await this.#storesHolding(name);
       // Triton's wording ("failed to poll model 'm': not unique across all model repositories")
       if (stores.length > 1) return this.#fail(name, fingerprint, `not unique across all model repositories (${stores.join(', ')})`);
@@ -234,6 +246,11 @@ export class ModelManager implements ModelCatalog {
         return this.#fail(name, fingerprint, errors.map((p) => p.message).join('; ') || 'invalid configuration');
       }
       const config = normalizeConfig(scanned.config, { modelName: name, gpuAvailable: this.#opts.gpu.available });
+      if (config.response_cache?.enable && !this.#opts.responseCache) {
+        log.warn(
+          `${name}: response_cache is enabled in its config but the server has no cache, so requests run uncached (start the server with --cache-config local,size=BYTES)`,
+        );
+      }
       const selected = scanned.versions.filter((v) => scanned.selectedVersions.includes(v.version));
       this.#lifecycle.beginLoad(name, selected.map((v) => String(v.version)));
 
@@ -243,7 +260,17 @@ export class ModelManager implements ModelCatalog {
       for (const version of selected) {
         const label = String(version.version);
         try {
-          const { served, sessions } = await loadVersion({ scanned, version, config, graph: graphs.get(version.version), placement: this.#placement, threads });
+          this.#loads += 1;
+          const { served, sessions } = await loadVersion({
+            scanned,
+            version,
+            config,
+            graph: graphs.get(version.version),
+            placement: this.#placement,
+            threads,
+            responseCache: this.#opts.responseCache,
+            cacheOwner: `${name}\0${label}\0${this.#loads}`,
+          });
           if ((config.model_warmup ?? []).length) log.info(`'${name}' version ${label}: warmup done`);
           loaded.push({ version: label, state: 'READY', served, sessions });
           log.info(`successfully loaded '${name}' version ${label}`);

@@ -228,7 +228,7 @@ async function scanVersions(
     } else {
       const payloadPath = path.join(vdir, ...choice.relPath.split('/'));
       const file = show(label, choice.relPath);
-      const payloadEscape = await links.check(payloadPath, file);
+      const payloadEscape = await links.checkTree(payloadPath, file);
       if (payloadEscape) {
         if (served) problems.push(payloadEscape);
         versions.push({ version, dir: vdir });
@@ -264,6 +264,34 @@ class LinkGuard {
     if (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel)) return undefined;
     const spec = ERRORS.OFS_LINK_OUTSIDE_STORE;
     return { severity: 'error', file, message: spec.message(file, real), fix: spec.fix ?? '' };
+  }
+
+  /**
+   * `check`, then the links under a payload folder (a OneFlow variable's `out` linked elsewhere). The
+   * listing says which entries are links, so only those cost a realpath; the walk is bounded like the
+   * change detection's.
+   */
+  async checkTree(target: string, file: string, maxDepth = 4, maxEntries = 100_000): Promise<Problem | undefined> {
+    const top = await this.check(target, file);
+    if (top || this.#allow) return top;
+    let budget = maxEntries;
+    const walk = async (dir: string, shown: string, depth: number): Promise<Problem | undefined> => {
+      const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+      for (const e of entries) {
+        if (--budget < 0) return undefined;
+        const p = path.join(dir, e.name);
+        const label = `${shown}/${e.name}`;
+        if (e.isSymbolicLink()) {
+          const escape = await this.check(p, label);
+          if (escape) return escape;
+        } else if (e.isDirectory() && depth < maxDepth) {
+          const found = await walk(p, label, depth + 1);
+          if (found) return found;
+        }
+      }
+      return undefined;
+    };
+    return (await stat(target).then((st) => st.isDirectory(), () => false)) ? walk(target, file, 1) : undefined;
   }
 }
 

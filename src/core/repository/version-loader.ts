@@ -2,6 +2,8 @@ import { ofsError } from '../../errors.js';
 import type { Session } from '../backend.js';
 import type { ModelConfig } from '../config/model-config.js';
 import type { Graph, ValueInfo } from '../graph/ir.js';
+import type { ResponseCache } from '../cache/response-cache.js';
+import { CachedScheduler } from '../scheduler/cached.js';
 import { createScheduler } from '../scheduler/create.js';
 import type { ServedModel } from '../served-model.js';
 import { createModelStats } from '../stats/stats.js';
@@ -27,6 +29,13 @@ export interface VersionLoadRequest {
   readonly placement: BackendPlacement;
   /** Intra-op threads shared by the version's instances. */
   readonly threads: number;
+  /** The server's response cache (--cache-config); used when the config has response_cache { enable: true }. */
+  readonly responseCache?: ResponseCache;
+  /**
+   * Names this load in cache keys (model, version, load number), so a reloaded version never answers
+   * from the entries of its predecessor.
+   */
+  readonly cacheOwner?: string;
 }
 
 export interface LoadedVersion {
@@ -49,6 +58,9 @@ export async function loadVersion(req: VersionLoadRequest): Promise<LoadedVersio
   const stats = createModelStats();
   const labels = new Map<string, readonly string[]>();
   for (const l of scanned.labels) if (l.labels) labels.set(l.output, l.labels);
+  const cache = req.responseCache;
+  const cacheEnabled = config.response_cache?.enable === true && cache !== undefined;
+  const scheduler = createScheduler(config, sessions, stats);
   const served: ServedModel = {
     name: scanned.name,
     version: name,
@@ -57,8 +69,11 @@ export async function loadVersion(req: VersionLoadRequest): Promise<LoadedVersio
     inputs: (config.input ?? []).map(valueInfo),
     outputs: (config.output ?? []).map(valueInfo),
     labels,
-    scheduler: createScheduler(config, sessions, stats),
+    scheduler: cacheEnabled
+      ? new CachedScheduler({ inner: scheduler, cache, stats, owner: req.cacheOwner ?? `${scanned.name}\0${name}` })
+      : scheduler,
     stats,
+    cacheEnabled,
   };
   return { served, sessions };
 }

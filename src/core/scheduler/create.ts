@@ -22,6 +22,7 @@ export function createScheduler(config: ModelConfig, sessions: readonly Session[
       preferredBatchSizes: db.preferred_batch_size ?? [],
       maxQueueDelayNs: Number(db.max_queue_delay_microseconds ?? 0) * 1000,
       queue: queueSettings(db),
+      preserveOrdering: db.preserve_ordering === true,
     });
   }
   return new DirectScheduler({ sessions, stats });

@@ -3,6 +3,7 @@ import type { Session } from '../backend.js';
 import type { ModelStats } from '../stats/model-stats.js';
 import { batchShapeKey } from './batch.js';
 import { Drain, execute, hrClock, type Clock, type Pending } from './execute.js';
+import { CompletionOrder } from './completion-order.js';
 import { PriorityQueues, priorityLevel, queueSettings, type QueueSettings } from './queue-policy.js';
 import type { InferRequest, InferResult, Scheduler } from './scheduler.js';
 import { SessionPool } from './session-pool.js';
@@ -59,6 +60,11 @@ export function nextBatch(queue: readonly QueuedItem[], policy: BatchPolicy, now
   return { waitNs: policy.maxQueueDelayNs - waited };
 }
 
+/** setTimeout's delay for `ns`: at least 1 ms, and at most what a timer holds (longer fires at once). */
+function timerMs(ns: number): number {
+  return Math.min(2 ** 31 - 1, Math.max(1, Math.ceil(ns / 1e6)));
+}
+
 interface Queued extends QueuedItem {
   readonly pending: Pending;
 }
@@ -69,6 +75,8 @@ export interface DynamicBatchSchedulerOptions extends BatchPolicy {
   readonly now?: Clock;
   /** max_queue_size, timeouts and priority levels (default: one unbounded level, no timeouts). */
   readonly queue?: QueueSettings;
+  /** Answer requests in the order they left the queue (dynamic_batching.preserve_ordering). */
+  readonly preserveOrdering?: boolean;
 }
 
 /** The loop around nextBatch(): queue requests, dispatch batches onto free instances, wait when told. */
@@ -80,6 +88,7 @@ export class DynamicBatchScheduler implements Scheduler {
   readonly #drain = new Drain();
   readonly #settings: QueueSettings;
   readonly #queue: PriorityQueues<Queued>;
+  readonly #order: CompletionOrder | undefined;
   #timer: NodeJS.Timeout | undefined;
   /** Wakes the scheduler at the next queue timeout, even while every instance is busy. */
   #expiryTimer: NodeJS.Timeout | undefined;
@@ -95,6 +104,7 @@ export class DynamicBatchScheduler implements Scheduler {
     };
     this.#settings = options.queue ?? queueSettings(undefined);
     this.#queue = new PriorityQueues(this.#settings);
+    this.#order = options.preserveOrdering ? new CompletionOrder() : undefined;
   }
 
   enqueue(request: InferRequest): Promise<InferResult> {
@@ -128,21 +138,23 @@ export class DynamicBatchScheduler implements Scheduler {
     pending.reject(error);
   }
 
-  /** Applies the queue timeouts due now and arms the timer for the next one. */
+  /** Applies the queue timeouts due now. */
   #expire(): void {
+    for (const q of this.#queue.expire(this.#now())) this.#refuse(q.pending, ofsError('OFS_REQUEST_TIMEOUT'));
+  }
+
+  /** Sets the timer for the next queue timeout of what is still queued (none when nothing is). */
+  #armExpiry(): void {
     if (this.#expiryTimer) {
       clearTimeout(this.#expiryTimer);
       this.#expiryTimer = undefined;
     }
-    const now = this.#now();
-    for (const q of this.#queue.expire(now)) this.#refuse(q.pending, ofsError('OFS_REQUEST_TIMEOUT'));
     const next = this.#queue.nextDeadlineNs();
-    if (next !== undefined) {
-      this.#expiryTimer = setTimeout(() => {
-        this.#expiryTimer = undefined;
-        this.#schedule();
-      }, Math.max(1, Math.ceil(Number(next - now) / 1e6)));
-    }
+    if (next === undefined) return;
+    this.#expiryTimer = setTimeout(() => {
+      this.#expiryTimer = undefined;
+      this.#schedule();
+    }, timerMs(Number(next - this.#now())));
   }
 
   #schedule(): void {
@@ -151,6 +163,11 @@ export class DynamicBatchScheduler implements Scheduler {
       this.#timer = undefined;
     }
     this.#expire();
+    this.#dispatch();
+    this.#armExpiry();
+  }
+
+  #dispatch(): void {
     while (this.#queue.size > 0 && this.#pool.hasFree()) {
       // Once stopping, nothing new arrives: waiting for more requests would only delay the drain.
       const policy = this.#drain.stopping ? { ...this.#policy, maxQueueDelayNs: 0 } : this.#policy;
@@ -159,10 +176,11 @@ export class DynamicBatchScheduler implements Scheduler {
         this.#timer = setTimeout(() => {
           this.#timer = undefined;
           this.#schedule();
-        }, Math.max(1, Math.ceil(decision.waitNs / 1e6)));
+        }, timerMs(decision.waitNs));
         return;
       }
-      const batch = this.#queue.take(decision.take).map((q) => q.pending);
+      const order = this.#order;
+      const batch = this.#queue.take(decision.take).map((q) => (order ? order.wrap(q.pending) : q.pending));
       const session = this.#pool.tryAcquire() as Session;
       void execute(session, batch, this.#stats, this.#now).then(() => {
         this.#pool.release(session);

@@ -101,6 +101,11 @@ export class PriorityQueues<T> {
     return this.#size;
   }
 
+  /** Levels currently holding requests. */
+  get levels(): number {
+    return this.#levels.size;
+  }
+
   #level(level: number): Level<T> {
     let q = this.#levels.get(level);
     if (!q) {
@@ -138,6 +143,7 @@ export class PriorityQueues<T> {
       q.waiting.splice(0, q.waiting.length, ...keep);
     }
     this.#size -= rejected.length;
+    this.#prune();
     return rejected;
   }
 
@@ -148,6 +154,14 @@ export class PriorityQueues<T> {
       for (const e of q.waiting) if (e.deadlineNs !== 0n && (next === undefined || e.deadlineNs < next)) next = e.deadlineNs;
     }
     return next;
+  }
+
+  /**
+   * Forgets empty levels (they are recreated on demand, as Triton erases its empty policy queues), so
+   * clients sending many distinct priorities cannot grow the level map without bound.
+   */
+  #prune(): void {
+    for (const [level, q] of this.#levels) if (q.waiting.length === 0 && q.delayed.length === 0) this.#levels.delete(level);
   }
 
   /** Every queued request in serving order: by level, and within a level on-time before delayed. */
@@ -169,6 +183,7 @@ export class PriorityQueues<T> {
       if (out.length === n) break;
     }
     this.#size -= out.length;
+    this.#prune();
     return out;
   }
 
@@ -181,6 +196,7 @@ export class PriorityQueues<T> {
       if (j >= 0) q.delayed.splice(j, 1);
       if (i >= 0 || j >= 0) {
         this.#size -= 1;
+        this.#prune();
         return true;
       }
     }

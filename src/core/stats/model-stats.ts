@@ -25,6 +25,10 @@ export interface StatsSnapshot {
   compute_input: Duration;
   compute_infer: Duration;
   compute_output: Duration;
+  /** Response cache lookups that answered the request (ns: the lookup). */
+  cache_hit: Duration;
+  /** Lookups that missed (ns: the lookup plus inserting the computed result). */
+  cache_miss: Duration;
   batch_stats: BatchStats[];
   /** Failures by Triton's reason label (REJECTED, CANCELED, BACKEND, OTHER). */
   failures_by_reason: Record<string, number>;
@@ -49,6 +53,13 @@ export interface ModelStats {
    */
   recordSuccess(requestNs: number, queueNs: number, compute?: ComputeDurations): void;
   recordFailure(requestNs: number, reason: FailureReason): void;
+  /**
+   * A request answered from the response cache (Triton's UpdateSuccessCacheHit): counts as a success
+   * with its queue time, and as a cache hit; no execution, no compute time.
+   */
+  recordCacheHit(requestNs: number, queueNs: number, lookupNs: number): void;
+  /** A cache miss whose result was then computed (and counted as usual) and inserted. */
+  recordCacheMiss(lookupAndInsertNs: number): void;
   /** One backend execution of `batchSize` items with its phase durations. */
   recordExecution(batchSize: number, inputNs: number, inferNs: number, outputNs: number): void;
   requestStarted(): void;

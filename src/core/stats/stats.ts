@@ -25,6 +25,8 @@ export function createModelStats(clock: () => number = Date.now): ModelStats {
   const computeInput = zero();
   const computeInfer = zero();
   const computeOutput = zero();
+  const cacheHit = zero();
+  const cacheMiss = zero();
   const batches = new Map<number, BatchStats>();
   const failures: Record<FailureReason, number> = { REJECTED: 0, CANCELED: 0, BACKEND: 0, OTHER: 0 };
 
@@ -43,6 +45,15 @@ export function createModelStats(clock: () => number = Date.now): ModelStats {
       add(fail, requestNs);
       failures[reason] += 1;
       lastInference = clock();
+    },
+    recordCacheHit(requestNs, queueNs, lookupNs) {
+      add(success, requestNs);
+      add(queue, queueNs);
+      add(cacheHit, lookupNs);
+      lastInference = clock();
+    },
+    recordCacheMiss(ns) {
+      add(cacheMiss, ns);
     },
     recordExecution(batchSize, inputNs, inferNs, outputNs) {
       executionCount += 1;
@@ -74,6 +85,8 @@ export function createModelStats(clock: () => number = Date.now): ModelStats {
         compute_input: copy(computeInput),
         compute_infer: copy(computeInfer),
         compute_output: copy(computeOutput),
+        cache_hit: copy(cacheHit),
+        cache_miss: copy(cacheMiss),
         batch_stats: [...batches.values()]
           .sort((a, b) => a.batch_size - b.batch_size)
           .map((b) => ({

@@ -14,6 +14,7 @@ export type MetricsSource = Pick<ModelCatalog, 'index' | 'get' | 'readyVersions'
 interface Row {
   readonly labels: { model: string; version: string };
   readonly stats: StatsSnapshot;
+  readonly cacheEnabled: boolean;
 }
 
 function readRows(source: MetricsSource): Row[] {
@@ -24,7 +25,7 @@ function readRows(source: MetricsSource): Row[] {
     for (const version of versions) {
       try {
         const model = source.get(entry.name, version);
-        rows.push({ labels: { model: model.name, version: model.version }, stats: model.stats.snapshot() });
+        rows.push({ labels: { model: model.name, version: model.version }, stats: model.stats.snapshot(), cacheEnabled: model.cacheEnabled === true });
       } catch {
         // Unloaded between index() and get(): nothing to report for it in this scrape.
       }
@@ -63,7 +64,8 @@ export function createMetricsRegistry(source: MetricsSource): Registry {
   const registers = [registry];
   const labelNames = [...MODEL_LABELS];
 
-  const counter = (name: string, help: string, value: (s: StatsSnapshot) => number): void => {
+  /** `cacheOnly`: reported for models using the response cache only, as Triton does. */
+  const counter = (name: string, help: string, value: (s: StatsSnapshot) => number, cacheOnly = false): void => {
     new Counter({
       name,
       help,
@@ -71,7 +73,7 @@ export function createMetricsRegistry(source: MetricsSource): Registry {
       registers,
       collect() {
         this.reset();
-        for (const row of readRows(source)) this.inc(row.labels, value(row.stats));
+        for (const row of readRows(source)) if (!cacheOnly || row.cacheEnabled) this.inc(row.labels, value(row.stats));
       },
     });
   };
@@ -108,6 +110,10 @@ export function createMetricsRegistry(source: MetricsSource): Registry {
   counter(N.computeOutputDuration, 'Cumulative inference compute output duration in microseconds (does not include cached requests)', (s) =>
     usFromNs(s.compute_output.ns),
   );
+  counter(N.cacheHits, 'Number of response cache hits per model', (s) => s.cache_hit.count, true);
+  counter(N.cacheMisses, 'Number of response cache misses per model', (s) => s.cache_miss.count, true);
+  counter(N.cacheHitDuration, 'Total cache hit duration per model, in microseconds', (s) => usFromNs(s.cache_hit.ns), true);
+  counter(N.cacheMissDuration, 'Total cache miss (insert+lookup) duration per model, in microseconds', (s) => usFromNs(s.cache_miss.ns), true);
   new Gauge({
     name: N.pendingRequests,
     help: 'Instantaneous number of pending requests awaiting execution per-model.',

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { jsonDataToBytes, tensorToJsonText, tensorToJsonValues } from '../../../src/protocol/json-tensor.js';
+import { jsonDataToBytes } from '../../../src/protocol/json-tensor.js';
+import { ChunkWriter, writeTensorJson } from '../../../src/protocol/json-writer.js';
+import { serializeBytesElements } from '../../../src/core/tensor/bytes.js';
+import type { WireDatatype } from '../../../src/core/tensor/dtype.js';
 import { parseBytesElements } from '../../../src/core/tensor/bytes.js';
 
 describe('jsonDataToBytes', () => {
@@ -37,19 +40,51 @@ describe('jsonDataToBytes', () => {
   });
 });
 
-describe('tensor → JSON', () => {
-  it('decodes every fixed-size type and BYTES', () => {
-    expect(tensorToJsonValues('UINT16', new Uint8Array(Uint16Array.from([65535]).buffer))).toEqual([65535]);
-    expect(tensorToJsonValues('BOOL', Uint8Array.from([0, 2]))).toEqual([false, true]);
-    expect(tensorToJsonValues('FP16', new Uint8Array(Uint16Array.from([0x3c00, 0xc000]).buffer))).toEqual([1, -2]);
-    expect(tensorToJsonValues('BF16', new Uint8Array(Uint16Array.from([0x3fc0]).buffer))).toEqual([1.5]);
+describe('tensor → JSON (writeTensorJson)', () => {
+  const text = async (datatype: WireDatatype, data: Uint8Array, shape: number[]) => {
+    const w = new ChunkWriter(1 << 20, () => {
+      throw new Error('over');
+    });
+    await writeTensorJson(w, { name: 'o', datatype, shape, data });
+    return Buffer.concat(w.finish()).toString();
+  };
+
+  it('writes every fixed-size type and BYTES', async () => {
+    expect(await text('UINT16', new Uint8Array(Uint16Array.from([65535]).buffer), [1])).toBe('[65535]');
+    expect(await text('BOOL', Uint8Array.from([0, 2]), [2])).toBe('[false,true]');
+    expect(await text('FP16', new Uint8Array(Uint16Array.from([0x3c00, 0xc000]).buffer), [2])).toBe('[1,-2]');
+    expect(await text('BF16', new Uint8Array(Uint16Array.from([0x3fc0]).buffer), [1])).toBe('[1.5]');
+    expect(await text('UINT64', new Uint8Array(BigUint64Array.from([2n ** 64n - 1n]).buffer), [1])).toBe('[18446744073709551615]');
+    expect(await text('INT8', new Uint8Array(Int8Array.from([-128, 127]).buffer), [2])).toBe('[-128,127]');
+    expect(await text('BYTES', serializeBytesElements(['a"b', 'é']), [2])).toBe('["a\\"b","é"]');
+    expect(await text('FP64', new Uint8Array(Float64Array.from([Infinity, -0.25]).buffer), [2])).toBe('[null,-0.25]');
   });
 
-  it('writes a flat array and checks it against the shape', () => {
+  it('writes a flat array and checks it against the shape', async () => {
     const data = new Uint8Array(Float32Array.from([0.5, 2]).buffer);
-    expect(tensorToJsonText({ name: 'o', datatype: 'FP32', shape: [1, 2], data })).toBe('[0.5,2]');
-    expect(() => tensorToJsonText({ name: 'o', datatype: 'FP32', shape: [3], data })).toThrow(
-      "output tensor shape does not match size of output for 'o'",
-    );
+    expect(await text('FP32', data, [1, 2])).toBe('[0.5,2]');
+    await expect(text('FP32', data, [3])).rejects.toThrow("output tensor shape does not match size of output for 'o'");
+  });
+
+  it('stops at the limit instead of writing the rest', async () => {
+    const w = new ChunkWriter(100, () => {
+      throw new Error('over the limit');
+    });
+    const data = new Uint8Array(new Float32Array(10_000).buffer);
+    await expect(writeTensorJson(w, { name: 'o', datatype: 'FP32', shape: [10_000], data })).rejects.toThrow('over the limit');
+    expect(w.length).toBeLessThanOrEqual(101);
+  });
+
+  it('spans several chunks for a long tensor', async () => {
+    const values = Float32Array.from({ length: 120_000 }, (_, i) => i / 3);
+    const w = new ChunkWriter(1 << 30, () => {
+      throw new Error('over');
+    });
+    await writeTensorJson(w, { name: 'o', datatype: 'FP32', shape: [values.length], data: new Uint8Array(values.buffer) });
+    const chunks = w.finish();
+    expect(chunks.length).toBeGreaterThan(1);
+    const parsed = JSON.parse(Buffer.concat(chunks).toString()) as number[];
+    expect(parsed.length).toBe(values.length);
+    expect(parsed.findIndex((v, i) => v !== values[i])).toBe(-1);
   });
 });

@@ -4,6 +4,7 @@ import { parsePbtxt } from '../../../../src/core/config/pbtxt-parse.js';
 import {
   checkBackend,
   checkConfig,
+  checkDynamicBatching,
   checkInstanceGroups,
   checkIoDeclarations,
   checkModelName,
@@ -99,6 +100,57 @@ describe('config rules', () => {
     expect(checkInstanceGroups(seed(), ctx, true)).toEqual([]);
     expect(checkInstanceGroups(seed(), ctx, false)).toEqual([
       expect.objectContaining({ severity: 'warning', field: 'instance_group[0].kind', fix: expect.stringContaining('KIND_CPU') }),
+    ]);
+  });
+});
+
+describe('dynamic_batching rules (Triton ValidateModelConfig)', () => {
+  const fieldsOf = (text: string) => checkDynamicBatching(parsePbtxt(text, ctx.file), ctx).map((p) => [p.severity, p.field]);
+
+  it('accepts a full queue policy', () => {
+    expect(
+      fieldsOf(`max_batch_size: 8 dynamic_batching { preferred_batch_size: [2, 8] priority_levels: 2 default_priority_level: 2
+        default_queue_policy { max_queue_size: 4 } priority_queue_policy { key: 1 value { timeout_action: DELAY default_timeout_microseconds: 5 } } }`),
+    ).toEqual([]);
+  });
+
+  it('refuses preferred sizes outside 1..max_batch_size', () => {
+    expect(fieldsOf('max_batch_size: 4 dynamic_batching { preferred_batch_size: [0, 4, 8] }')).toEqual([
+      ['error', 'dynamic_batching.preferred_batch_size[0]'],
+      ['error', 'dynamic_batching.preferred_batch_size[2]'],
+    ]);
+  });
+
+  it('refuses a default level or a policy level outside 1..priority_levels', () => {
+    const problems = checkDynamicBatching(
+      parsePbtxt('max_batch_size: 4 dynamic_batching { priority_levels: 2 priority_queue_policy { key: 3 value { max_queue_size: 1 } } }', ctx.file),
+      ctx,
+    );
+    expect(problems.map((p) => p.message)).toEqual([
+      'default priority level must be in range [1, 2], got 0',
+      'priority queue policy must have priority level in range [1, 2], got 3',
+    ]);
+  });
+
+  it('refuses preserve_ordering with several levels or a DELAY timeout', () => {
+    expect(
+      fieldsOf(`max_batch_size: 4 dynamic_batching { preserve_ordering: true priority_levels: 2 default_priority_level: 1
+        default_queue_policy { timeout_action: DELAY default_timeout_microseconds: 100 } }`),
+    ).toEqual([
+      ['error', 'dynamic_batching.preserve_ordering'],
+      ['error', 'dynamic_batching.default_queue_policy.timeout_action'],
+    ]);
+  });
+});
+
+describe('fields parsed but not acted on', () => {
+  it("warn once each, naming the field and what ofserve does instead (OneFlow-Serving's xrt, rate_limiter)", () => {
+    const text = `${SEED_CONFIG}parameters { key: "xrt" value { string_value: "tensorrt" } }
+instance_group [ { count: 1 kind: KIND_CPU rate_limiter { resources [ { name: "R" count: 1 } ] } } ]`;
+    const problems = checkConfig(parsePbtxt(text, ctx.file), ctx);
+    expect(problems).toEqual([
+      expect.objectContaining({ severity: 'warning', field: 'instance_group[1].rate_limiter', message: expect.stringMatching(/^ofserve ignores this field: instances run whenever/) }),
+      expect.objectContaining({ severity: 'warning', field: 'parameters["xrt"]', message: expect.stringContaining('XRT') }),
     ]);
   });
 });

@@ -68,4 +68,13 @@ describe('links out of the model store', () => {
     expect(x?.problems).toEqual([expect.objectContaining({ severity: 'error', file: 'x', message: expect.stringContaining('outside the model store') })]);
     expect(report.models.find((m) => m.name === 'm')?.problems).toEqual([]);
   });
+
+  it('refuses a OneFlow variable file that links outside the store', async () => {
+    const ofConfig = config.replace('backend: "onnxruntime"', 'backend: "oneflow"').replace(' label_filename: "labels.txt"', '');
+    const store = await repoDir({ 'm/config.pbtxt': ofConfig, 'm/1/model/model.mlir': 'module {}', 'm/1/model/w/meta': 'x' });
+    const outside = await repoDir({ out: new Uint8Array(8) });
+    await symlink(path.join(outside, 'out'), path.join(store, 'm/1/model/w/out'));
+    const problems = await linkProblems(store);
+    expect(problems).toEqual([expect.objectContaining({ severity: 'error', file: 'm/1/model/w/out' })]);
+  });
 });

@@ -2,7 +2,9 @@ import { symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { BackendRegistry, type Backend, type ModelSource, type Session } from '../../../../src/core/backend.js';
-import { silentLogger } from '../../../../src/core/log.js';
+import { silentLogger, type Logger } from '../../../../src/core/log.js';
+import { ResponseCache } from '../../../../src/core/cache/response-cache.js';
+import { CachedScheduler } from '../../../../src/core/scheduler/cached.js';
 import { ModelManager, type ControlMode } from '../../../../src/core/repository/model-manager.js';
 import { FakeSession } from '../../../fixtures/fake-models.js';
 import { colourClassifierOnnx } from '../../../fixtures/models.js';
@@ -45,7 +47,14 @@ class ControlledBackend implements Backend {
   }
 }
 
-function lifecycle(storeDir: string, controlMode: ControlMode, startupModels: string[] = [], loadThreads?: number, allowLinksOutsideStore = false) {
+interface Extra {
+  readonly log?: Logger;
+  readonly responseCache?: ResponseCache;
+  readonly loadThreads?: number;
+  readonly allowLinksOutsideStore?: boolean;
+}
+
+function lifecycle(storeDir: string, controlMode: ControlMode, startupModels: string[] = [], extra: Extra = {}) {
   const backend = new ControlledBackend();
   const backends = new BackendRegistry();
   backends.register(backend, 1);
@@ -56,10 +65,11 @@ function lifecycle(storeDir: string, controlMode: ControlMode, startupModels: st
     strict: false,
     controlMode,
     startupModels,
-    log: silentLogger,
+    log: extra.log ?? silentLogger,
     threads: 1,
-    loadThreads,
-    allowLinksOutsideStore,
+    loadThreads: extra.loadThreads,
+    allowLinksOutsideStore: extra.allowLinksOutsideStore ?? false,
+    responseCache: extra.responseCache,
   });
   return { lc, backend };
 }
@@ -137,7 +147,7 @@ describe('ModelManager', () => {
     expect(refused.lc.allReady()).toBe(true);
     await refused.lc.stop();
 
-    const allowed = lifecycle(store, 'none', [], undefined, true);
+    const allowed = lifecycle(store, 'none', [], { allowLinksOutsideStore: true });
     expect(await allowed.lc.start()).toEqual([]);
     expect(allowed.lc.readyVersions('linked')).toEqual(['1']);
     await allowed.lc.stop();
@@ -165,7 +175,7 @@ describe('ModelManager', () => {
   it('loads different models side by side, at most --model-load-thread-count at once', async () => {
     const store = await repoDir({ ...modelFiles('a'), ...modelFiles('b'), ...modelFiles('c') });
     for (const [threads, expected] of [[4, 3], [2, 2]] as const) {
-      const { lc, backend } = lifecycle(store, 'explicit', [], threads);
+      const { lc, backend } = lifecycle(store, 'explicit', [], { loadThreads: threads });
       let open!: () => void;
       backend.gate = new Promise<void>((r) => (open = r));
       const loads = ['a', 'b', 'c'].map((n) => lc.load(n));
@@ -196,6 +206,58 @@ describe('ModelManager', () => {
     expect(backend.sessions[0].disposed).toBe(true);
     expect(backend.sessions[1].disposed).toBe(false);
     expect(lc.readyVersions('a')).toEqual(['1']);
+    await lc.stop();
+  });
+
+  it('stop() during start lets the running load finish, starts no waiting one, and leaves nothing running', async () => {
+    const store = await repoDir({ ...modelFiles('a'), ...modelFiles('b') });
+    const { lc, backend } = lifecycle(store, 'none', [], { loadThreads: 1 });
+    let open!: () => void;
+    backend.gate = new Promise<void>((r) => (open = r));
+    const starting = lc.start();
+    await vi.waitFor(() => expect(backend.entered).toEqual(['a']), { timeout: 10_000 });
+    const stopping = lc.stop();
+    open();
+    await expect(starting).rejects.toMatchObject({ code: 'OFS_SERVER_SHUTTING_DOWN' });
+    await stopping;
+    expect(backend.entered).toEqual(['a']);
+    expect(backend.sessions.every((s) => s.disposed)).toBe(true);
+    expect(lc.index()).toEqual([]);
+  });
+});
+
+describe('ModelLifecycle: what serve says about a config', () => {
+  const capture = () => {
+    const lines: string[] = [];
+    const log: Logger = { info() {}, warn: (m) => lines.push(m), error: (m) => lines.push(`E ${m}`), verbose() {} };
+    return { lines, log };
+  };
+  const extraConfig = `parameters { key: "xrt" value { string_value: "tensorrt" } }
+instance_group [ { kind: KIND_CPU count: 1 rate_limiter { priority: 1 } } ]
+response_cache { enable: true }
+`;
+
+  it('logs one line per field it does not act on, and one for response_cache without --cache-config', async () => {
+    const store = await repoDir({ ...modelFiles('a'), 'a/config.pbtxt': config('a') + extraConfig });
+    const { lines, log } = capture();
+    const { lc } = lifecycle(store, 'none', [], { log });
+    expect(await lc.start()).toEqual([]);
+    expect(lines.filter((l) => l.includes('rate_limiter'))).toEqual([expect.stringMatching(/^a: warning: .*instance_group\[0\]\.rate_limiter: ofserve ignores this field: /)]);
+    expect(lines.filter((l) => l.includes('parameters["xrt"]'))).toHaveLength(1);
+    expect(lines.filter((l) => l.includes('response_cache'))).toEqual([expect.stringContaining('--cache-config local,size=BYTES')]);
+    expect(lines).toHaveLength(3);
+    expect(lc.get('a').cacheEnabled).toBe(false);
+    await lc.stop();
+  });
+
+  it('puts the response cache in front of the scheduler when both the config and the server enable it', async () => {
+    const store = await repoDir({ ...modelFiles('a'), 'a/config.pbtxt': `${config('a')}response_cache { enable: true }\n` });
+    const { lines, log } = capture();
+    const { lc } = lifecycle(store, 'none', [], { log, responseCache: new ResponseCache(1 << 20) });
+    await lc.start();
+    expect(lc.get('a').cacheEnabled).toBe(true);
+    expect(lc.get('a').scheduler).toBeInstanceOf(CachedScheduler);
+    expect(lines).toEqual([]);
     await lc.stop();
   });
 });

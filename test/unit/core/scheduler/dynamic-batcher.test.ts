@@ -260,4 +260,60 @@ describe('DynamicBatchScheduler queue policy', () => {
     expect(session.runs.map((r) => readF32(r.inputs[0])[0])).toEqual([1, 4, 3, 5, 2]);
     await s.stop();
   });
+
+  it('preserve_ordering: a batch that finishes early on one instance waits for the earlier one', async () => {
+    for (const preserveOrdering of [false, true]) {
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const compute = async (inputs: readonly Tensor[]) => {
+        if (readF32(inputs[0])[0] === 1) await gate; // the first request's execution is held
+        return [f32('Y', inputs[0].shape, readF32(inputs[0]))];
+      };
+      const s = new DynamicBatchScheduler({
+        sessions: [new FakeSession(io, out, compute), new FakeSession(io, out, compute)],
+        stats: createModelStats(),
+        maxBatchSize: 1,
+        preferredBatchSizes: [],
+        maxQueueDelayNs: 0,
+        preserveOrdering,
+      });
+      const answered: number[] = [];
+      const all = [1, 2].map((v) => s.enqueue(req(v)).then(() => answered.push(v)));
+      await new Promise((r) => setTimeout(r, 20));
+      expect(answered).toEqual(preserveOrdering ? [] : [2]);
+      release();
+      await Promise.all(all);
+      expect(answered).toEqual(preserveOrdering ? [1, 2] : [2, 1]);
+      await s.stop();
+    }
+  });
+
+  it('takes timeouts and delays longer than a timer can hold without firing early', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const { session, release } = gated();
+      const s = new DynamicBatchScheduler({
+        sessions: [session], stats: createModelStats(), maxBatchSize: 2, preferredBatchSizes: [], maxQueueDelayNs: 1e16,
+        queue: queueSettings({ default_queue_policy: { default_timeout_microseconds: 1e13 } }),
+      });
+      const first = s.enqueue(req(1)); // waits out the (endless) delay for a second request
+      const second = s.enqueue(req(2));
+      await new Promise((r) => setTimeout(r, 30));
+      expect(session.runs.map((r) => r.inputs[0].shape)).toEqual([[2, 1]]);
+      release();
+      await Promise.all([first, second]);
+      const third = s.enqueue(req(3));
+      let settled = false;
+      void third.finally(() => (settled = true));
+      await new Promise((r) => setTimeout(r, 30));
+      expect(settled).toBe(false);
+      await s.stop(); // the stop drains it without the delay
+      await third;
+      expect(warnings).not.toContain('TimeoutOverflowWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
 });

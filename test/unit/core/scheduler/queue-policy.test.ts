@@ -124,4 +124,20 @@ describe('PriorityQueues', () => {
     expect(q.ordered()).toEqual(['b']);
     expect(q.size).toBe(1);
   });
+
+  it('keeps no empty levels behind, whatever priorities clients send', () => {
+    const q = new PriorityQueues<number>(queueSettings({ priority_levels: 1_000_000, default_priority_level: 1 }));
+    for (let level = 1; level <= 1000; level++) {
+      q.enqueue(level, level, undefined, 0n);
+      expect(q.take(1)).toEqual([level]);
+    }
+    expect(q.size).toBe(0);
+    expect(q.levels).toBe(0);
+    // Removal of the last request of a level forgets the level too; a later enqueue still works.
+    q.enqueue(7, 7, undefined, 0n);
+    q.remove(7);
+    expect(q.levels).toBe(0);
+    expect(q.enqueue(8, 7, undefined, 0n)).toBe('queued');
+    expect(q.ordered()).toEqual([8]);
+  });
 });

@@ -320,7 +320,7 @@ describe('gRPC repository control and readiness', () => {
     await server.close();
   });
 
-  it('stays ready when a model failed to load (Triton skips UNAVAILABLE models), the model itself is not', async () => {
+  it('stays ready while a model that failed to load is unavailable (Triton skips it), the model itself not', async () => {
     expect(await client.call('ServerReady')).toEqual({ ready: true });
     expect(await client.health()).toEqual({ status: 'SERVING' });
     expect(await client.call('ModelReady', { name: 'broken' })).toEqual({ ready: false });
