@@ -2,6 +2,8 @@ import { createRequire } from 'node:module';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { formatJson } from './commands/print.js';
 import { isOfsError, ofsError, type ErrorKind } from './errors.js';
+import { CLASSIFY_DEFAULT_PARAMETER } from './commands/classify-choice.js';
+import { DEFAULT_MAX_INPUT_PIXELS } from './image/image-shape.js';
 
 /**
  * Every command and flag in one place. Each action lazily imports its command module and calls a plain
@@ -165,12 +167,30 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
     .description('classify images against a running server and print the top-k classes')
     .argument('<images...>', 'image files (JPEG, PNG, WebP, …)')
     .option('--top <k>', 'classes per image', int('--top'), 3)
-    .option('-m, --model <name>', 'model (default: the only model on the server, else the first ready one)')
+    .option('-m, --model <name>', 'model (default: chosen as described below)')
     .option('--model-version <v>', 'model version (default: latest ready)')
+    .option('--output <name>', 'output to classify (default: the one with labels, else the only class-score-shaped one)')
     .option('-u, --url <url>', 'server URL (default: localhost:8000, or localhost:8001 with -i grpc)')
     .addOption(new Option('-i, --protocol <p>', 'http or grpc').choices(['http', 'grpc']).default('http'))
     .addOption(new Option('--normalize <mode>', 'unit: scale to [0,1] (the reference client); imagenet: also mean/std').choices(['unit', 'imagenet']).default('unit'))
-    .option('--json', 'print the result as JSON')
+    .option('--size <HxW>', 'image size for a model whose height or width is variable (-1); default 224x224')
+    .addOption(
+      new Option('--resize <mode>', 'squash: stretch to the input size (the reference client); center-crop: keep the aspect ratio, crop the centre')
+        .choices(['squash', 'center-crop'])
+        .default('squash'),
+    )
+    .option('--max-image-pixels <n>', 'largest photo to decode, in pixels (0: no limit)', int('--max-image-pixels'), DEFAULT_MAX_INPUT_PIXELS)
+    .option('--json', 'print the result as JSON (docs/json.md)')
+    .addHelpText(
+      'after',
+      `
+Which model, without -m: the only READY model on the server; among several, the only one classify can
+use (one FP32 image input [3,H,W] or [H,W,3], and a class output); among several of those, the one whose
+config.pbtxt marks it as the default:
+  parameters { key: "${CLASSIFY_DEFAULT_PARAMETER}" value { string_value: "true" } }
+(\`ofserve init --example\` marks resnet50_oneflow). Otherwise classify stops and lists the candidates.
+The choice, and the size used for a variable-size input, are reported on stderr (and in --json "notes").`,
+    )
     .action(async (images: string[], o) => {
       const { classify, formatClassifyTable } = await import('./commands/classify.js');
       const result = await classify({
@@ -179,12 +199,19 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
         top: o.top,
         model: o.model,
         version: o.modelVersion,
+        output: o.output,
         url: o.url,
         protocol: o.protocol,
         normalize: o.normalize,
+        size: o.size,
+        resize: o.resize,
+        maxImagePixels: o.maxImagePixels,
       });
       if (o.json) printJson(io, result);
-      else io.stdout(formatClassifyTable(result));
+      else {
+        for (const note of result.notes) io.stderr(`note: ${note}`);
+        io.stdout(formatClassifyTable(result));
+      }
     });
 
   program

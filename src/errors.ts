@@ -238,6 +238,22 @@ export const ERRORS = {
     (model: string, what: string) => `model '${model}' does not take an image: ${what}`,
     'classify needs one FP32 input shaped [3,H,W] (NCHW) or [H,W,3] (NHWC); use --model to pick another',
   ),
+  OFS_MODEL_CHOICE: def(
+    'INVALID_ARG',
+    (url: string, what: string) => `cannot tell which model to classify with at ${url}: ${what}`,
+    'pass -m NAME with one of the models listed',
+  ),
+  OFS_OUTPUT_CHOICE: def(
+    'INVALID_ARG',
+    (model: string, what: string, outputs: string) => `model '${model}': ${what}; its outputs are ${outputs}`,
+    'pass --output NAME with the output that holds the class scores',
+  ),
+  OFS_IMAGE_TOO_LARGE: def(
+    'INVALID_ARG',
+    (path: string, width: number, height: number, limit: number) =>
+      `image ${path} is ${width}x${height} = ${width * height} pixels, more than the limit of ${limit} pixels`,
+    'raise the limit with `ofserve classify --max-image-pixels N` (0 for no limit), or shrink the image',
+  ),
   OFS_IMAGE_UNREADABLE: def(
     'INVALID_ARG',
     (path: string, why: string) => `cannot read image ${path}: ${why}`,

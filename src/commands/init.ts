@@ -18,6 +18,7 @@ import { loadOneflowModel, writeOneflowModel } from '../core/graph/oneflow/index
 import { readOnnxModel } from '../core/graph/onnx-reader.js';
 import { writeOnnxModel } from '../core/graph/onnx-writer.js';
 import { readLabels } from '../core/repository/labels.js';
+import { CLASSIFY_DEFAULT_PARAMETER } from './classify-choice.js';
 
 export interface InitOptions {
   readonly cwd: string;
@@ -213,8 +214,8 @@ function planExample(opts: InitOptions, repository: string): ModelPlan[] {
       entries: [
         { path: path.join(resnetDir, '1', ONEFLOW_MODEL_DIRNAME), folder: true, write: (t) => writeOneflowModel(t, resnetGraph()) },
         fileEntry(path.join(resnetDir, CONFIG_FILENAME), () =>
-          printPbtxt(
-            scaffoldConfig(resnetGraph(), {
+          printPbtxt({
+            ...scaffoldConfig(resnetGraph(), {
               name: resnetName,
               backend: 'oneflow',
               maxBatchSize: opts.maxBatchSize,
@@ -222,7 +223,9 @@ function planExample(opts: InitOptions, repository: string): ModelPlan[] {
               labelCount: IMAGENET_CLASSES,
               gpu: opts.gpu,
             }),
-          ),
+            // Both example models classify images; the seed's model is the one `classify` uses without -m.
+            parameters: { [CLASSIFY_DEFAULT_PARAMETER]: { string_value: 'true' } },
+          }),
         ),
         fileEntry(path.join(resnetDir, DEFAULT_LABELS_FILENAME), imagenetLabelsText),
       ],
