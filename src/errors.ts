@@ -222,6 +222,11 @@ export const ERRORS = {
   ),
 
   // ── client and CLI ─────────────────────────────────────────────────────────────────────────────────
+  OFS_PORT_IN_USE: def(
+    'INVALID_ARG',
+    (host: string, port: number, flag: string) => `cannot listen on ${host}:${port} (${flag}): the port is already in use`,
+    'stop the process holding that port, or pass another port to the flag named (0 picks a free one)',
+  ),
   OFS_SERVER_UNREACHABLE: def(
     'UNAVAILABLE',
     (url: string, why: string) => `cannot reach the server at ${url}: ${why}`,

@@ -8,7 +8,7 @@ import { OrtBackend } from '../runtime/onnxruntime/backend.js';
 import { NativeBackend } from '../runtime/native/backend.js';
 import { probeGpu } from '../runtime/native/loader.js';
 import { DataPlane } from '../server/dataplane.js';
-import { createGrpcServer } from '../server/grpc/server.js';
+import { createGrpcServer, routeGrpcLibraryLog } from '../server/grpc/server.js';
 import { formatModelTable } from './model-table.js';
 import { createHttpApp } from '../server/http/app.js';
 import { createMetricsApp } from '../server/metrics/app.js';
@@ -74,6 +74,16 @@ async function closeDraining(app: FastifyInstance): Promise<void> {
   }
 }
 
+/** Runs `listen`, turning a taken port into OFS_PORT_IN_USE naming the flag that chose it. */
+async function listenOn<T>(flag: string, host: string, port: number, listen: () => Promise<T>): Promise<T> {
+  try {
+    return await listen();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw ofsError('OFS_PORT_IN_USE', host, port, flag);
+    throw e;
+  }
+}
+
 export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const log = opts.logger ?? (opts.quiet ? silentLogger : createLogger({ verbose: opts.logVerbose }));
   const storeDir = path.resolve(opts.cwd, opts.modelStore);
@@ -111,21 +121,23 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   try {
     if (opts.httpPort !== undefined) {
       const app = createHttpApp({ dataplane, bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT });
-      await app.listen({ port: opts.httpPort, host });
+      await listenOn('--http-port', host, opts.httpPort, () => app.listen({ port: opts.httpPort, host }));
       closers.push(() => closeDraining(app));
       urls.http = `http://${shownHost}:${addressOf(app)}`;
       log.info(`Started HTTPService at ${host}:${addressOf(app)}`);
     }
     if (opts.grpcPort !== undefined) {
+      routeGrpcLibraryLog((line) => log.verbose(1, line));
       const grpc = createGrpcServer({ dataplane });
-      const port = await grpc.listen(host, opts.grpcPort);
+      const grpcPort = opts.grpcPort;
+      const port = await listenOn('--grpc-port', host, grpcPort, () => grpc.listen(host, grpcPort));
       closers.push(() => grpc.close());
       urls.grpc = `${shownHost}:${port}`;
       log.info(`Started GRPCInferenceService at ${host}:${port}`);
     }
     if (opts.metricsPort !== undefined) {
       const metrics = createMetricsApp(lifecycle);
-      await metrics.listen({ port: opts.metricsPort, host });
+      await listenOn('--metrics-port', host, opts.metricsPort, () => metrics.listen({ port: opts.metricsPort, host }));
       closers.push(() => closeDraining(metrics));
       urls.metrics = `http://${shownHost}:${addressOf(metrics)}/metrics`;
       log.info(`Started Metrics Service at ${host}:${addressOf(metrics)}`);
@@ -133,8 +145,6 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   } catch (e) {
     await Promise.all(closers.map((c) => c().catch(() => undefined)));
     await lifecycle.stop();
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === 'EADDRINUSE') throw ofsError('OFS_BAD_ARGUMENT', `port already in use: ${err.message}; pick another with --http-port/--grpc-port/--metrics-port`);
     throw e;
   }
 
