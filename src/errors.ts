@@ -116,7 +116,7 @@ export const ERRORS = {
   // ── inference (wording follows Triton where clients depend on it) ─────────────────────────────────
   OFS_MODEL_UNKNOWN: def(
     'NOT_FOUND',
-    (model: string) => `Request for unknown model: '${model}' is not found`,
+    (model: string, available?: string) => `Request for unknown model: '${model}' is not found${available ? `; ${available}` : ''}`,
     'list the models with GET /v2/repository/index, or check --model-store',
   ),
   OFS_MODEL_NO_VERSIONS: def(
