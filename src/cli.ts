@@ -274,8 +274,24 @@ The choice, and the size used for a variable-size input, are reported on stderr 
   return program;
 }
 
-/** Prints an error for a person: message, then the fix; a stack only for bugs (or OFSERVE_DEBUG=1). */
-export function reportError(e: unknown, io: CliIo): number {
+const BUG_FIX = 'This is a bug in ofserve; please report it with the command you ran.';
+
+/** What `--json` prints on failure: one object on stdout (docs/json.md). */
+export interface JsonError {
+  readonly error: { readonly code: string; readonly message: string; readonly fix: string | null };
+}
+
+export function errorJson(e: unknown): JsonError {
+  if (isOfsError(e)) return { error: { code: e.code, message: e.message, fix: e.fix ?? null } };
+  return { error: { code: 'OFS_INTERNAL', message: e instanceof Error ? e.message : String(e), fix: BUG_FIX } };
+}
+
+/**
+ * Prints an error: for a person, the message then the fix on stderr (a stack only for bugs, or with
+ * OFSERVE_DEBUG=1); with `json`, also one {"error": …} object on stdout for scripts. Returns the exit code.
+ */
+export function reportError(e: unknown, io: CliIo, json = false): number {
+  if (json) io.stdout(formatJson(errorJson(e)));
   if (isOfsError(e)) {
     io.stderr(`ofserve: error: ${e.message}`);
     if (e.fix) io.stderr(`  fix: ${e.fix}`);
@@ -285,8 +301,14 @@ export function reportError(e: unknown, io: CliIo): number {
   const err = e instanceof Error ? e : new Error(String(e));
   io.stderr(`ofserve: internal error: ${err.message}`);
   io.stderr(err.stack ?? '');
-  io.stderr('This is a bug in ofserve; please report it with the command you ran.');
+  io.stderr(BUG_FIX);
   return 1;
+}
+
+/** --json among the arguments (before a `--`), for failures that happen before commander parsed them. */
+function asksForJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--json');
 }
 
 export async function main(argv: string[], io: CliIo = defaultIo): Promise<void> {
@@ -294,12 +316,16 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<void>
   try {
     await program.parseAsync(argv);
   } catch (e) {
+    const json = asksForJson(argv);
     // commander signals help/version (exitCode 0) and usage errors, a missing command included, by
-    // throwing CommanderError under exitOverride
+    // throwing CommanderError under exitOverride; it has already printed the message on stderr.
     if (e instanceof CommanderError) {
       process.exitCode = e.exitCode === 0 ? 0 : EXIT_USAGE;
+      if (json && e.exitCode !== 0) {
+        io.stdout(formatJson(errorJson(ofsError('OFS_BAD_ARGUMENT', e.message.replace(/^error: /, '')))));
+      }
       return;
     }
-    process.exitCode = reportError(e, io);
+    process.exitCode = reportError(e, io, json);
   }
 }

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classify } from '../../../src/commands/classify.js';
 import { demo, DEMO_IMAGES, DEMO_MODELS, formatDemoReport } from '../../../src/commands/demo.js';
 import { serve } from '../../../src/commands/serve.js';
-import { stripAnsi } from '../../../src/commands/print.js';
+import { formatJson, stripAnsi } from '../../../src/commands/print.js';
+import { jsonShapeMismatches } from '../../fixtures/json-docs.js';
 import { imagenetLabels } from '../../fixtures/images.js';
 
 /** The README's first command, as a function: writes the example, serves it on free ports, classifies. */
@@ -29,6 +30,9 @@ describe('ofserve demo', () => {
     expect(resnet.model).toBe(DEMO_MODELS.resnet);
     const labels = (await readFile(imagenetLabels, 'utf8')).split('\n');
     for (const p of resnet.images[0].predictions) expect(p.label).toBe(labels[p.index]);
+
+    // What `demo --json` prints has the shape docs/json.md gives.
+    expect(jsonShapeMismatches('demo', JSON.parse(formatJson(result)))).toEqual([]);
 
     const report = stripAnsi(formatDemoReport(result));
     expect(report).toContain('red');
