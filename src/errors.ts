@@ -29,6 +29,11 @@ export const ERRORS = {
   // ── usage ──────────────────────────────────────────────────────────────────────────────────────────
   OFS_BAD_ARGUMENT: def('INVALID_ARG', (what: string) => what, 'run the command with --help to see the accepted flags'),
   OFS_FILE_NOT_FOUND: def('NOT_FOUND', (path: string, what: string) => `${what} not found: ${path}`, 'check the path'),
+  OFS_WRITE_FAILED: def(
+    'INVALID_ARG',
+    (path: string, why: string) => `cannot write ${path}: ${why}`,
+    'check that the folder is writable, that no file sits where a folder is needed, and that the disk has space',
+  ),
   OFS_FILE_EXISTS: def(
     'ALREADY_EXISTS',
     (path: string) => `refusing to overwrite existing file ${path}`,

@@ -2,6 +2,7 @@ import { cp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ofsError } from '../errors.js';
+import { writeFailed } from './write-failed.js';
 import {
   BACKEND_ONEFLOW,
   CONFIG_FILENAME,
@@ -322,10 +323,14 @@ function planExample(opts: InitOptions, repository: string): ModelPlan[] {
 }
 
 async function write(entry: Entry): Promise<void> {
-  await mkdir(path.dirname(entry.path), { recursive: true });
-  // A folder replaced under --force must not keep stale variables from the old model.
-  if (entry.folder) await rm(entry.path, { recursive: true, force: true });
-  await entry.write(entry.path);
+  try {
+    await mkdir(path.dirname(entry.path), { recursive: true });
+    // A folder replaced under --force must not keep stale variables from the old model.
+    if (entry.folder) await rm(entry.path, { recursive: true, force: true });
+    await entry.write(entry.path);
+  } catch (e) {
+    throw writeFailed(entry.path, e);
+  }
 }
 
 /**

@@ -117,6 +117,14 @@ describe('init', () => {
     await expect(stat(path.join(dir, '3'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
+  it('a repository path it cannot write to is OFS_WRITE_FAILED naming the path, not a crash', async () => {
+    const cwd = await repoDir({ 'm.onnx': colour.onnx, 'taken': 'a file where the repository folder should go' });
+    await expect(init({ cwd, model: 'm.onnx', repository: 'taken/repo' })).rejects.toMatchObject({
+      code: 'OFS_WRITE_FAILED',
+      message: expect.stringContaining(path.join(cwd, 'taken', 'repo', 'm')),
+    });
+  });
+
   it('needs a model or --example, and refuses a folder that is not a OneFlow model', async () => {
     const cwd = await repoDir({ 'empty/': '' });
     await expect(init({ cwd })).rejects.toMatchObject({ code: 'OFS_BAD_ARGUMENT' });
