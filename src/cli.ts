@@ -80,7 +80,12 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
     .argument('[model]', 'an ONNX file, or a OneFlow model folder written by flow.save(graph, dir)')
     .option('--name <name>', 'model name (default: from the file name)')
     .option('-o, --repository <dir>', 'model repository to write into', 'model_repository')
-    .option('--model-version <n>', 'version folder', int('--model-version'), 1)
+    .option(
+      '--model-version <n>',
+      'version folder; for a model that already has a config.pbtxt, adds this version and leaves the config and labels as they are',
+      int('--model-version'),
+      1,
+    )
     .option('--labels <file>', 'labels file to copy (default: ImageNet labels for 1000 classes)')
     .option('--gpu', 'ask for a KIND_GPU instance group')
     .option('--example', 'write the ready demo repository (OneFlow ResNet-50 + colour classifier)')
