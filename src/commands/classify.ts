@@ -198,16 +198,18 @@ async function pickModel(
   const views = new Map<string, ModelView>();
   const candidates: ModelCandidate[] = [];
   for (const name of ready) {
-    const view = await viewModel(client, name, opts.version);
-    views.set(name, view);
     let unusable: string | undefined;
+    let view: ModelView | undefined;
     try {
+      view = await viewModel(client, name, opts.version);
+      views.set(name, view);
       plan(name, view, opts.output, size);
     } catch (e) {
-      if (!isOfsError(e)) throw e;
+      // One model the server cannot describe (or lacks --model-version) does not stop the others.
+      if (!isOfsError(e) || e.code === 'OFS_SERVER_UNREACHABLE') throw e;
       unusable = e.message;
     }
-    candidates.push({ name, unusable, isDefault: isClassifyDefault(view.config) });
+    candidates.push({ name, unusable, isDefault: isClassifyDefault(view?.config) });
   }
   const choice = chooseModel(client.url, candidates);
   return { model: choice.model, view: views.get(choice.model), note: choice.note };
