@@ -51,7 +51,7 @@ export async function loadImageTensor(source: string | Uint8Array, options: Prep
   if (options.width * options.height > MAX_IMAGE_PIXELS) {
     throw ofsError(
       'OFS_BAD_ARGUMENT',
-      `model input size ${options.width}x${options.height} is larger than ${MAX_IMAGE_PIXELS} pixels (8192x8192), the most classify builds; classifier inputs are a few hundred pixels a side, pass a smaller --size`,
+      `image size ${options.width}x${options.height} for the model input is larger than ${MAX_IMAGE_PIXELS} pixels (8192x8192), the most classify builds; classifier inputs are a few hundred pixels a side, so pass a smaller --size`,
     );
   }
   if (typeof source === 'string') await checkImageFile(source);

@@ -28,8 +28,11 @@ function parseParameters(v: unknown, where: string): V2Parameters | undefined {
 
 function parseShape(v: unknown): number[] {
   if (!Array.isArray(v)) throw bad('shape');
-  for (const d of v) if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) throw bad('shape');
-  return v as number[];
+  // A dim beyond 2^53 arrives as bigint (parseJsonExact); as a number it is still refused later, by the
+  // data plane, with the input named.
+  const shape = v.map((d: unknown) => (typeof d === 'bigint' ? Number(d) : d));
+  for (const d of shape) if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) throw bad('shape');
+  return shape as number[];
 }
 
 function checkOneDataSource(input: Record<string, unknown>, params: V2Parameters | undefined): void {
