@@ -5,6 +5,8 @@ import { checkServeNumbers } from './commands/serve-flags.js';
 import { isOfsError, ofsError, type ErrorKind } from './errors.js';
 import { isTritonserverInvocation, translateTritonserverArgv } from './commands/tritonserver-argv.js';
 import { DEFAULT_HTTP_LIMITS } from './server/http/limits.js';
+import { CLASSIFY_DEFAULT_PARAMETER } from './commands/classify-choice.js';
+import { DEFAULT_MAX_INPUT_PIXELS } from './image/image-shape.js';
 
 /**
  * Every command and flag in one place. Each action lazily imports its command module and calls a plain
@@ -95,7 +97,12 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
     .argument('[model]', 'an ONNX file, or a OneFlow model folder written by flow.save(graph, dir)')
     .option('--name <name>', 'model name (default: from the file name)')
     .option('-o, --repository <dir>', 'model repository to write into', 'model_repository')
-    .option('--model-version <n>', 'version folder', int('--model-version'), 1)
+    .option(
+      '--model-version <n>',
+      'version folder; for a model that already has a config.pbtxt, adds this version and leaves the config and labels as they are',
+      int('--model-version'),
+      1,
+    )
     .option('--labels <file>', 'labels file to copy (default: ImageNet labels for 1000 classes)')
     .option('--gpu', 'ask for a KIND_GPU instance group')
     .option('--example', 'write the ready demo repository (OneFlow ResNet-50 + colour classifier)')
@@ -239,12 +246,30 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
     .description('classify images against a running server and print the top-k classes')
     .argument('<images...>', 'image files (JPEG, PNG, WebP, …)')
     .option('--top <k>', 'classes per image', int('--top'), 3)
-    .option('-m, --model <name>', 'model (default: the only model on the server, else the first ready one)')
+    .option('-m, --model <name>', 'model (default: chosen as described below)')
     .option('--model-version <v>', 'model version (default: latest ready)')
+    .option('--output <name>', 'output to classify (default: the one with labels, else the only class-score-shaped one)')
     .option('-u, --url <url>', 'server URL (default: localhost:8000, or localhost:8001 with -i grpc)')
     .addOption(new Option('-i, --protocol <p>', 'http or grpc').choices(['http', 'grpc']).default('http'))
     .addOption(new Option('--normalize <mode>', 'unit: scale to [0,1] (the reference client); imagenet: also mean/std').choices(['unit', 'imagenet']).default('unit'))
-    .option('--json', 'print the result as JSON')
+    .option('--size <HxW>', 'image size for a model whose height or width is variable (-1); default 224x224')
+    .addOption(
+      new Option('--resize <mode>', 'squash: stretch to the input size (the reference client); center-crop: keep the aspect ratio, crop the centre')
+        .choices(['squash', 'center-crop'])
+        .default('squash'),
+    )
+    .option('--max-image-pixels <n>', 'largest photo to decode, in pixels (0: no limit)', int('--max-image-pixels'), DEFAULT_MAX_INPUT_PIXELS)
+    .option('--json', 'print the result as JSON (docs/json.md)')
+    .addHelpText(
+      'after',
+      `
+Which model, without -m: the only READY model on the server; among several, the only one classify can
+use (one FP32 image input [3,H,W] or [H,W,3], and a class output); among several of those, the one whose
+config.pbtxt marks it as the default:
+  parameters { key: "${CLASSIFY_DEFAULT_PARAMETER}" value { string_value: "true" } }
+(\`ofserve init --example\` marks resnet50_oneflow). Otherwise classify stops and lists the candidates.
+The choice, and the size used for a variable-size input, are reported on stderr (and in --json "notes").`,
+    )
     .action(async (images: string[], o) => {
       const { classify, formatClassifyTable } = await import('./commands/classify.js');
       const result = await classify({
@@ -253,12 +278,19 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
         top: o.top,
         model: o.model,
         version: o.modelVersion,
+        output: o.output,
         url: o.url,
         protocol: o.protocol,
         normalize: o.normalize,
+        size: o.size,
+        resize: o.resize,
+        maxImagePixels: o.maxImagePixels,
       });
       if (o.json) printJson(io, result);
-      else io.stdout(formatClassifyTable(result));
+      else {
+        for (const note of result.notes) io.stderr(`note: ${note}`);
+        io.stdout(formatClassifyTable(result));
+      }
     });
 
   program
@@ -337,8 +369,24 @@ function endIfStuck(io: CliIo): void {
   }, STUCK_EXECUTION_MS).unref();
 }
 
-/** Prints an error for a person: message, then the fix; a stack only for bugs (or OFSERVE_DEBUG=1). */
-export function reportError(e: unknown, io: CliIo): number {
+const BUG_FIX = 'This is a bug in ofserve; please report it with the command you ran.';
+
+/** What `--json` prints on failure: one object on stdout (docs/json.md). */
+export interface JsonError {
+  readonly error: { readonly code: string; readonly message: string; readonly fix: string | null };
+}
+
+export function errorJson(e: unknown): JsonError {
+  if (isOfsError(e)) return { error: { code: e.code, message: e.message, fix: e.fix ?? null } };
+  return { error: { code: 'OFS_INTERNAL', message: e instanceof Error ? e.message : String(e), fix: BUG_FIX } };
+}
+
+/**
+ * Prints an error: for a person, the message then the fix on stderr (a stack only for bugs, or with
+ * OFSERVE_DEBUG=1); with `json`, also one {"error": …} object on stdout for scripts. Returns the exit code.
+ */
+export function reportError(e: unknown, io: CliIo, json = false): number {
+  if (json) io.stdout(formatJson(errorJson(e)));
   if (isOfsError(e)) {
     io.stderr(`ofserve: error: ${e.message}`);
     if (e.fix) io.stderr(`  fix: ${e.fix}`);
@@ -348,7 +396,7 @@ export function reportError(e: unknown, io: CliIo): number {
   const err = e instanceof Error ? e : new Error(String(e));
   io.stderr(`ofserve: internal error: ${err.message}`);
   io.stderr(err.stack ?? '');
-  io.stderr('This is a bug in ofserve; please report it with the command you ran.');
+  io.stderr(BUG_FIX);
   return 1;
 }
 
@@ -356,6 +404,12 @@ export function reportError(e: unknown, io: CliIo): number {
 function longFlags(program: Command, command: string): Set<string> {
   const cmd = program.commands.find((c) => c.name() === command);
   return new Set((cmd?.options ?? []).map((o) => o.long).filter((l): l is string => l !== undefined));
+}
+
+/** --json among the arguments (before a `--`), for failures that happen before commander parsed them. */
+function asksForJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--json');
 }
 
 export async function main(argv: string[], io: CliIo = defaultIo): Promise<void> {
@@ -369,12 +423,16 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<void>
     }
     await program.parseAsync(argv);
   } catch (e) {
+    const json = asksForJson(argv);
     // commander signals help/version (exitCode 0) and usage errors, a missing command included, by
-    // throwing CommanderError under exitOverride
+    // throwing CommanderError under exitOverride; it has already printed the message on stderr.
     if (e instanceof CommanderError) {
       process.exitCode = e.exitCode === 0 ? 0 : EXIT_USAGE;
+      if (json && e.exitCode !== 0) {
+        io.stdout(formatJson(errorJson(ofsError('OFS_BAD_ARGUMENT', e.message.replace(/^error: /, '')))));
+      }
       return;
     }
-    process.exitCode = reportError(e, io);
+    process.exitCode = reportError(e, io, json);
   }
 }

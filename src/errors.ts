@@ -31,6 +31,11 @@ export const ERRORS = {
   // ── usage ──────────────────────────────────────────────────────────────────────────────────────────
   OFS_BAD_ARGUMENT: def('INVALID_ARG', (what: string) => what, 'run the command with --help to see the accepted flags'),
   OFS_FILE_NOT_FOUND: def('NOT_FOUND', (path: string, what: string) => `${what} not found: ${path}`, 'check the path'),
+  OFS_WRITE_FAILED: def(
+    'INVALID_ARG',
+    (path: string, why: string) => `cannot write ${path}: ${why}`,
+    'check that the folder is writable, that no file sits where a folder is needed, and that the disk has space',
+  ),
   OFS_FILE_EXISTS: def(
     'ALREADY_EXISTS',
     (path: string) => `refusing to overwrite existing file ${path}`,
@@ -123,7 +128,7 @@ export const ERRORS = {
   // ── inference (wording follows Triton where clients depend on it) ─────────────────────────────────
   OFS_MODEL_UNKNOWN: def(
     'NOT_FOUND',
-    (model: string) => `Request for unknown model: '${model}' is not found`,
+    (model: string, available?: string) => `Request for unknown model: '${model}' is not found${available ? `; ${available}` : ''}`,
     'list the models with GET /v2/repository/index, or check --model-store',
   ),
   OFS_MODEL_NO_VERSIONS: def(
@@ -270,6 +275,11 @@ export const ERRORS = {
   ),
 
   // ── client and CLI ─────────────────────────────────────────────────────────────────────────────────
+  OFS_PORT_IN_USE: def(
+    'INVALID_ARG',
+    (host: string, port: number, flag: string) => `cannot listen on ${host}:${port} (${flag}): the port is already in use`,
+    'stop the process holding that port, or pass another port to the flag named (0 picks a free one)',
+  ),
   OFS_SERVER_UNREACHABLE: def(
     'UNAVAILABLE',
     (url: string, why: string) => `cannot reach the server at ${url}: ${why}`,
@@ -285,6 +295,22 @@ export const ERRORS = {
     'INVALID_ARG',
     (model: string, what: string) => `model '${model}' does not take an image: ${what}`,
     'classify needs one FP32 input shaped [3,H,W] (NCHW) or [H,W,3] (NHWC); use --model to pick another',
+  ),
+  OFS_MODEL_CHOICE: def(
+    'INVALID_ARG',
+    (url: string, what: string) => `cannot tell which model to classify with at ${url}: ${what}`,
+    'pass -m NAME with one of the models listed',
+  ),
+  OFS_OUTPUT_CHOICE: def(
+    'INVALID_ARG',
+    (model: string, what: string, outputs: string) => `model '${model}': ${what}; its outputs are ${outputs}`,
+    'pass --output NAME with the output that holds the class scores',
+  ),
+  OFS_IMAGE_TOO_LARGE: def(
+    'INVALID_ARG',
+    (path: string, width: number, height: number, limit: number) =>
+      `image ${path} is ${width}x${height} = ${width * height} pixels, more than the limit of ${limit} pixels`,
+    'raise the limit with `ofserve classify --max-image-pixels N` (0 for no limit), or shrink the image',
   ),
   OFS_IMAGE_UNREADABLE: def(
     'INVALID_ARG',

@@ -2,12 +2,10 @@ import { ofsError } from '../errors.js';
 import type { WireDatatype } from '../core/tensor/dtype.js';
 import type { Tensor } from '../core/tensor/tensor.js';
 import { dtypeFromWire } from '../core/tensor/dtype.js';
-import { parseJsonExact } from '../protocol/json-exact.js';
+import { decodeInferResponseBody } from '../protocol/binary.js';
 import { jsonDataToBytes } from '../protocol/json-tensor.js';
 import { bytesToFloat32, bytesToStrings } from '../protocol/typed-tensor.js';
 import type { InferOutputJson, InferResponseJson } from './v2-types.js';
-
-const decoder = new TextDecoder('utf-8');
 
 /**
  * A decoded infer response (tritonclient's InferResult): the JSON header plus, for binary outputs,
@@ -103,40 +101,8 @@ export class InferResult {
   }
 }
 
-/**
- * Splits a response body: with `headerLength` (the Inference-Header-Content-Length response header) the
- * JSON is the first `headerLength` bytes and each output carrying `binary_data_size` owns the next that
- * many bytes, in the order of `outputs`; without it the body is all JSON.
- */
+/** A response body as an InferResult (protocol/binary.ts splits it); inconsistencies are OFS_BAD_RESPONSE. */
 export function decodeInferResponse(body: Uint8Array, headerLength: number | undefined, url: string): InferResult {
-  const bad = (what: string) => ofsError('OFS_BAD_RESPONSE', url, what);
-  const jsonEnd = headerLength ?? body.byteLength;
-  if (!Number.isInteger(jsonEnd) || jsonEnd < 0 || jsonEnd > body.byteLength) {
-    throw bad(`Inference-Header-Content-Length ${headerLength} does not fit a ${body.byteLength}-byte body`);
-  }
-  let json: InferResponseJson;
-  try {
-    json = parseJsonExact(decoder.decode(body.subarray(0, jsonEnd))) as InferResponseJson;
-  } catch (e) {
-    throw bad(`the response JSON does not parse: ${(e as Error).message}`);
-  }
-  if (typeof json !== 'object' || json === null || !Array.isArray(json.outputs)) {
-    throw bad('the response JSON has no outputs array');
-  }
-  const binary = new Map<string, Uint8Array>();
-  let offset = jsonEnd;
-  for (const out of json.outputs) {
-    const size = out.parameters?.binary_data_size;
-    if (size === undefined) continue;
-    if (typeof size !== 'number' || !Number.isInteger(size) || size < 0) {
-      throw bad(`output '${out.name}' has binary_data_size ${String(size)}`);
-    }
-    if (headerLength === undefined) throw bad(`output '${out.name}' is binary but the response has no Inference-Header-Content-Length`);
-    if (offset + size > body.byteLength) {
-      throw bad(`output '${out.name}' claims ${size} bytes at offset ${offset} but the body has ${body.byteLength}`);
-    }
-    binary.set(out.name, body.subarray(offset, offset + size));
-    offset += size;
-  }
+  const { json, binary } = decodeInferResponseBody(body, headerLength, (what) => ofsError('OFS_BAD_RESPONSE', url, what));
   return new InferResult(json, binary, url);
 }

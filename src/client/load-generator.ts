@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { ofsError } from '../errors.js';
 
 export interface LoadWindow {
   readonly concurrency: number;
@@ -21,7 +22,7 @@ export interface LoadMeasurement {
  */
 export async function runClosedLoop(send: () => Promise<unknown>, window: LoadWindow): Promise<LoadMeasurement> {
   if (window.requestCount === undefined && window.durationMs === undefined) {
-    throw new Error('a load window needs a request count or a duration');
+    throw ofsError('OFS_BAD_ARGUMENT', 'a load window needs a request count or a duration');
   }
   const latenciesUs: number[] = [];
   let issued = 0;

@@ -1,6 +1,6 @@
 import { ofsError } from '../errors.js';
 import type { InferInput, RequestedOutput } from './infer-input.js';
-import { stringifyJsonExact } from '../protocol/json-exact.js';
+import { encodeInferRequestBody } from '../protocol/binary.js';
 import { tensorToJsonValues } from '../protocol/json-tensor.js';
 import type { InferInputJson, InferRequestedOutputJson, InferRequestJson, Parameters } from './v2-types.js';
 
@@ -18,8 +18,6 @@ export interface EncodedInferRequest {
   readonly headerLength: number | undefined;
   readonly json: InferRequestJson;
 }
-
-const encoder = new TextEncoder();
 
 /**
  * Encodes an infer request the way tritonclient.http does: compact JSON with key order name, shape,
@@ -58,18 +56,8 @@ export function encodeInferRequest(inputs: readonly InferInput[], options: Infer
   }
   if (Object.keys(parameters).length > 0) json.parameters = parameters;
 
-  // stringifyJsonExact: INT64/UINT64 data beyond 2^53 goes out digit for digit, as bigint holds it.
-  const header = encoder.encode(stringifyJsonExact(json));
-  if (blocks.length === 0) return { body: header, headerLength: undefined, json };
-  const total = blocks.reduce((n, b) => n + b.byteLength, header.byteLength);
-  const body = new Uint8Array(total);
-  body.set(header, 0);
-  let offset = header.byteLength;
-  for (const b of blocks) {
-    body.set(b, offset);
-    offset += b.byteLength;
-  }
-  return { body, headerLength: header.byteLength, json };
+  const { body, headerLength } = encodeInferRequestBody(json, blocks);
+  return { body, headerLength, json };
 }
 
 function requestedOutputJson(output: RequestedOutput): InferRequestedOutputJson {

@@ -1,3 +1,4 @@
+import { ofsError } from '../errors.js';
 import { dtypeFromWire } from '../core/tensor/dtype.js';
 import { serializeBytesElements } from '../core/tensor/bytes.js';
 
@@ -33,7 +34,7 @@ export function randomTensorData(datatype: string, count: number, random: () => 
     return serializeBytesElements(strings);
   }
   const info = dtypeFromWire(datatype);
-  if (!info?.array) throw new Error(`cannot generate random ${datatype} data`);
+  if (!info?.array) throw ofsError('OFS_TENSOR_DATA', `cannot generate random ${datatype} data`);
   const arr = new info.array(count);
   for (let i = 0; i < count; i++) {
     const u = random();

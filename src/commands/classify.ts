@@ -1,27 +1,38 @@
 import { resolve } from 'node:path';
 import chalk from 'chalk';
-import { ofsError } from '../errors.js';
+import { isOfsError, ofsError } from '../errors.js';
+import type { ModelConfig } from '../core/config/model-config.js';
 import { createInferenceClient, parseProtocol, type InferenceClient } from '../client/inference-client.js';
 import { maxBatchSizeOf, modelConfigOrUndefined } from '../client/model-info.js';
 import { inferInput } from '../client/infer-input.js';
-import { inferImageShape, type ImageInputShape } from '../image/image-shape.js';
+import type { ModelMetadata } from '../client/v2-types.js';
+import { inferImageShape, parseImageSize, type ImageInputShape, type ImageSize } from '../image/image-shape.js';
 import type { Normalization } from '../image/pixels.js';
-import { checkImageFile, loadImageTensor } from '../image/preprocess.js';
+import { checkImageFile, loadImageTensor, RESIZE_MODES, type ResizeMode } from '../image/preprocess.js';
+import { chooseModel, isClassifyDefault, outputsOf, pickOutput, type ModelCandidate } from './classify-choice.js';
 import { renderTable } from './print.js';
 
 export interface ClassifyOptions {
   readonly images: readonly string[];
   /** How many classes per image (Triton's class_count); default 3. */
   readonly top?: number;
-  /** Default: the only model in the repository index, else the first READY one. */
+  /** Default: see chooseModel (the only READY model, else the only one that classifies, else the marked default). */
   readonly model?: string;
   readonly version?: string;
+  /** Output to classify; default: see pickOutput (the labelled one, else the only class-score-shaped one). */
+  readonly output?: string;
   /** Default localhost:8000 (HTTP) or localhost:8001 (gRPC). */
   readonly url?: string;
   /** -i: 'http' (default) or 'grpc'. */
   readonly protocol?: string;
   /** Default 'unit' (÷255, the reference client's preprocessing). */
   readonly normalize?: Normalization;
+  /** `HxW` for a model whose height or width is variable; default 224x224. */
+  readonly size?: string;
+  /** Default 'squash' (the reference client's). */
+  readonly resize?: ResizeMode;
+  /** Largest photo decoded, in pixels; 0 for no limit. */
+  readonly maxImagePixels?: number;
   /** Image paths are relative to this folder. */
   readonly cwd: string;
   readonly timeoutMs?: number;
@@ -46,44 +57,88 @@ export interface ClassifyResult {
   readonly model: string;
   readonly version?: string;
   readonly output: string;
+  /** The size images were resized to, `HxW`. */
+  readonly size: string;
+  /** 'model': the model fixes it; 'option': --size; 'default': 224x224 for a variable size. */
+  readonly size_from: 'model' | 'option' | 'default';
+  readonly resize: ResizeMode;
+  /** Choices made for the user (which model, which size), one sentence each. */
+  readonly notes: string[];
   readonly images: ImageClassification[];
 }
 
 export const DEFAULT_TOP = 3;
 
 /**
- * Classifies images against a running server, over HTTP or gRPC (-i): reads the model's metadata and
- * config, preprocesses each image to the input's size and layout, sends them batched up to
- * max_batch_size (one per request, with no batch dim, when the model does not batch) and asks for
- * Triton's classification output on the model's first output.
+ * Classifies images against a running server, over HTTP or gRPC (-i): picks the model and output (see
+ * classify-choice.ts), reads the model's metadata and config, preprocesses each image to the input's
+ * size and layout, sends them batched up to max_batch_size (one per request, with no batch dim, when the
+ * model does not batch) and asks for Triton's classification output.
  */
 export async function classify(opts: ClassifyOptions): Promise<ClassifyResult> {
   const top = opts.top ?? DEFAULT_TOP;
   if (!Number.isInteger(top) || top < 1) throw ofsError('OFS_BAD_ARGUMENT', `--top must be a positive integer, got ${top}`);
   if (opts.images.length === 0) throw ofsError('OFS_BAD_ARGUMENT', 'give at least one image to classify');
+  const resize = opts.resize ?? 'squash';
+  if (!RESIZE_MODES.includes(resize)) throw ofsError('OFS_BAD_ARGUMENT', `--resize must be ${RESIZE_MODES.join(' or ')}, got '${resize}'`);
+  const size = opts.size === undefined ? undefined : parseImageSize(opts.size);
   // A typo in a file name is reported as such, not as whatever the server (or its absence) says first.
   for (const image of opts.images) await checkImageFile(resolve(opts.cwd, image));
 
   const client = createInferenceClient(parseProtocol(opts.protocol), { url: opts.url, timeoutMs: opts.timeoutMs });
   try {
-    return await classifyWith(client, opts, top);
+    return await classifyWith(client, opts, top, resize, size);
   } finally {
     client.close();
   }
 }
 
-async function classifyWith(client: InferenceClient, opts: ClassifyOptions, top: number): Promise<ClassifyResult> {
-  const model = opts.model ?? (await pickModel(client));
-  const metadata = await client.getModelMetadata(model, opts.version);
-  const config = await modelConfigOrUndefined(client, model, opts.version);
+interface ModelView {
+  readonly metadata: ModelMetadata;
+  readonly config: ModelConfig | undefined;
+}
 
-  const shape = inferImageShape(config?.input?.length ? config : metadata, model);
+async function viewModel(client: InferenceClient, model: string, version?: string): Promise<ModelView> {
+  const metadata = await client.getModelMetadata(model, version);
+  const config = await modelConfigOrUndefined(client, model, version);
+  return { metadata, config };
+}
+
+/** The image input and the output to classify, or the OfsError saying why this model cannot. */
+function plan(model: string, view: ModelView, output: string | undefined, size: ImageSize | undefined): { shape: ImageInputShape; output: string } {
+  const shape = inferImageShape(view.config?.input?.length ? view.config : view.metadata, model, size);
   if (shape.datatype !== 'FP32') {
     throw ofsError('OFS_NOT_IMAGE_MODEL', model, `input '${shape.inputName}' is ${shape.datatype}; classify sends FP32`);
   }
-  const output = metadata.outputs[0]?.name;
-  if (!output) throw ofsError('OFS_NOT_IMAGE_MODEL', model, 'it declares no outputs');
-  const maxBatch = maxBatchSizeOf(metadata, config);
+  return { shape, output: pickOutput(model, outputsOf(view.metadata, view.config), output) };
+}
+
+async function classifyWith(
+  client: InferenceClient,
+  opts: ClassifyOptions,
+  top: number,
+  resize: ResizeMode,
+  size: ImageSize | undefined,
+): Promise<ClassifyResult> {
+  const notes: string[] = [];
+  let model = opts.model;
+  let view: ModelView | undefined;
+  if (model === undefined) {
+    const choice = await pickModel(client, opts, size);
+    model = choice.model;
+    view = choice.view;
+    if (choice.note) notes.push(choice.note);
+  }
+  view ??= await viewModel(client, model, opts.version);
+  const { shape, output } = plan(model, view, opts.output, size);
+  if (shape.sizeFrom === 'default') {
+    notes.push(
+      `input '${shape.inputName}' has a variable height or width: resizing to ${shape.height}x${shape.width}, the default; pass --size HxW for another`,
+    );
+  } else if (shape.sizeFrom === 'option') {
+    notes.push(`input '${shape.inputName}' has a variable height or width: resizing to ${shape.height}x${shape.width} (--size)`);
+  }
+  const maxBatch = maxBatchSizeOf(view.metadata, view.config);
   const chunkSize = maxBatch > 0 ? maxBatch : 1;
 
   const images: ImageClassification[] = [];
@@ -97,6 +152,8 @@ async function classifyWith(client: InferenceClient, opts: ClassifyOptions, top:
           height: shape.height,
           layout: shape.layout,
           scale: opts.normalize ?? 'unit',
+          resize,
+          maxInputPixels: opts.maxImagePixels,
         }),
       ),
     );
@@ -109,18 +166,53 @@ async function classifyWith(client: InferenceClient, opts: ClassifyOptions, top:
     const perImage = splitRows(strings, chunk.length, client.url);
     chunk.forEach((image, i) => images.push({ image, predictions: perImage[i].map((s, r) => parseClassification(s, r + 1, client.url)) }));
   }
-  return { url: client.url, model, version, output, images };
+  return {
+    url: client.url,
+    model,
+    version,
+    output,
+    size: `${shape.height}x${shape.width}`,
+    size_from: shape.sizeFrom,
+    resize,
+    notes,
+    images,
+  };
 }
 
-/** The model to use when --model is not given: the only one listed, else the first READY one. */
-async function pickModel(client: InferenceClient): Promise<string> {
+/**
+ * The model to use when -m is not given: the only READY one; among several, the one classify can use
+ * (one image input, a class output), else the one marked as the repository's default (chooseModel).
+ */
+async function pickModel(
+  client: InferenceClient,
+  opts: ClassifyOptions,
+  size: ImageSize | undefined,
+): Promise<{ model: string; view?: ModelView; note?: string }> {
   const index = await client.getModelRepositoryIndex();
-  const names = [...new Set(index.map((m) => m.name))];
-  if (names.length === 1) return names[0];
-  const ready = index.find((m) => m.state === 'READY');
-  if (ready) return ready.name;
-  const listed = names.length === 0 ? 'no models' : `models ${names.join(', ')} but none is READY`;
-  throw ofsError('OFS_BAD_ARGUMENT', `the server at ${client.url} lists ${listed}; pass --model NAME`);
+  const ready = [...new Set(index.filter((m) => m.state === 'READY').map((m) => m.name))];
+  if (ready.length === 1) return { model: ready[0] };
+  if (ready.length === 0) {
+    const names = [...new Set(index.map((m) => `${m.name} (${m.state ?? 'unknown state'})`))];
+    throw ofsError('OFS_MODEL_CHOICE', client.url, names.length === 0 ? 'it lists no models' : `none of its models is READY: ${names.join(', ')}`);
+  }
+  const views = new Map<string, ModelView>();
+  const candidates: ModelCandidate[] = [];
+  for (const name of ready) {
+    let unusable: string | undefined;
+    let view: ModelView | undefined;
+    try {
+      view = await viewModel(client, name, opts.version);
+      views.set(name, view);
+      plan(name, view, opts.output, size);
+    } catch (e) {
+      // One model the server cannot describe (or lacks --model-version) does not stop the others.
+      if (!isOfsError(e) || e.code === 'OFS_SERVER_UNREACHABLE') throw e;
+      unusable = e.message;
+    }
+    candidates.push({ name, unusable, isDefault: isClassifyDefault(view?.config) });
+  }
+  const choice = chooseModel(client.url, candidates);
+  return { model: choice.model, view: views.get(choice.model), note: choice.note };
 }
 
 function requestShape(shape: ImageInputShape, maxBatch: number, count: number): number[] {

@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { ofsError } from '../errors.js';
+import { writeFailed } from './write-failed.js';
 import { loadOneflowModel } from '../core/graph/oneflow/index.js';
 import { writeOnnxModel } from '../core/graph/onnx-writer.js';
 import { exists } from './exists.js';
@@ -35,8 +36,12 @@ export async function convert(opts: ConvertOptions): Promise<ConvertResult> {
   if (!opts.force && (await exists(output))) throw ofsError('OFS_FILE_EXISTS', output);
   const { graph, warnings } = await loadOneflowModel(input);
   const bytes = writeOnnxModel(graph);
-  await mkdir(dirname(output), { recursive: true });
-  await writeFile(output, bytes);
+  try {
+    await mkdir(dirname(output), { recursive: true });
+    await writeFile(output, bytes);
+  } catch (e) {
+    throw writeFailed(output, e);
+  }
   const io = (v: { name: string; dtype: string; shape: readonly number[] }) => ({ name: v.name, datatype: v.dtype, shape: v.shape });
   return {
     input,

@@ -78,6 +78,6 @@ export function formatDemoReport(r: DemoResult): string {
     `The ResNet-50 has seeded random weights (no pretrained weights can be downloaded here), so its labels`,
     `are not meaningful; the colour classifier's weights are constructed, so red comes back "red".`,
     `Serve the repository yourself:  npx ofserve serve --model-store ${path.relative(process.cwd(), r.modelStore) || '.'}`,
-    `then:                          npx ofserve classify ${path.relative(process.cwd(), DEMO_IMAGES.cat)} --top 3 -m ${DEMO_MODELS.resnet}`,
+    `then:                          npx ofserve classify ${path.relative(process.cwd(), DEMO_IMAGES.cat)} --top 3   (uses ${DEMO_MODELS.resnet}; -m NAME for another)`,
   ].join('\n');
 }

@@ -2,13 +2,17 @@ import { cp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ofsError } from '../errors.js';
+import { writeFailed } from './write-failed.js';
 import {
+  BACKEND_ONEFLOW,
   CONFIG_FILENAME,
   DEFAULT_LABELS_FILENAME,
   ONEFLOW_MLIR_FILENAME,
   ONEFLOW_MODEL_DIRNAME,
   ONNX_MODEL_FILENAME,
 } from '../core/config/constants.js';
+import type { ModelConfig } from '../core/config/model-config.js';
+import { parsePbtxt } from '../core/config/pbtxt-parse.js';
 import { printPbtxt } from '../core/config/pbtxt-print.js';
 import { scaffoldConfig } from '../core/config/scaffold.js';
 import { buildColourClassifier } from '../core/graph/builders/colour-classifier.js';
@@ -19,6 +23,7 @@ import { readOnnxModel } from '../core/graph/onnx-reader.js';
 import { writeOnnxModel } from '../core/graph/onnx-writer.js';
 import { readLabels } from '../core/repository/labels.js';
 import { exists } from './exists.js';
+import { CLASSIFY_DEFAULT_PARAMETER } from './classify-choice.js';
 
 export interface InitOptions {
   readonly cwd: string;
@@ -47,6 +52,8 @@ export interface InitResult {
   readonly models: string[];
   /** What was written, relative to cwd; a folder written as a whole ends in '/'. */
   readonly files: string[];
+  /** Files of an existing model left untouched (a new version was added beside them), relative to cwd. */
+  readonly kept: string[];
   readonly warnings: string[];
 }
 
@@ -75,8 +82,24 @@ interface ModelPlan {
   readonly name: string;
   readonly entries: Entry[];
   readonly warnings: string[];
+  /** Files of an existing model left as they are (a new version added beside them). */
+  readonly kept: string[];
 }
 
+
+/**
+ * config.pbtxt text. printPbtxt leaves proto3 zeros out, but `max_batch_size: 0` is the one a reader
+ * needs to see: it says the dims are full shapes with no batch dimension (Triton's own hint for models
+ * that do not batch), so init writes it after the model's identity.
+ */
+function configText(config: ModelConfig): string {
+  const text = printPbtxt(config);
+  if ((config.max_batch_size ?? 0) !== 0) return text;
+  const lines = text.split('\n');
+  const at = lines.findIndex((l) => !/^(name|platform|backend):/.test(l));
+  lines.splice(at < 0 ? lines.length : at, 0, 'max_batch_size: 0');
+  return lines.join('\n');
+}
 
 async function imagenetLabelsText(): Promise<string> {
   const text = await readFile(path.join(TEMPLATES_DIR, 'imagenet_labels.txt'), 'utf8');
@@ -118,9 +141,15 @@ function nameFromPath(modelPath: string): string {
 }
 
 /** Reads the user's model: an ONNX file, or a OneFlow folder (also accepted: its parent version folder). */
-async function readUserModel(
-  modelPath: string,
-): Promise<{ kind: 'onnx' | 'oneflow'; path: string; graph: Graph; bytes?: Uint8Array; warnings: string[] }> {
+interface UserModel {
+  readonly kind: 'onnx' | 'oneflow';
+  readonly path: string;
+  readonly graph: Graph;
+  readonly bytes?: Uint8Array;
+  readonly warnings: string[];
+}
+
+async function readUserModel(modelPath: string): Promise<UserModel> {
   const info = await stat(modelPath).catch(() => undefined);
   if (!info) throw ofsError('OFS_FILE_NOT_FOUND', modelPath, 'model');
   if (info.isDirectory()) {
@@ -138,6 +167,20 @@ async function readUserModel(
   return { kind: 'onnx', path: modelPath, graph: readOnnxModel(bytes, modelPath), bytes, warnings: [] };
 }
 
+/**
+ * The version folder's payload: model.onnx, or a copy of the OneFlow folder. None when the model
+ * already sits in its version folder (replacing that folder under --force would delete the very model
+ * being copied).
+ */
+function payloadEntries(model: UserModel, vdir: string): Entry[] {
+  const { bytes } = model;
+  if (bytes) return [fileEntry(path.join(vdir, ONNX_MODEL_FILENAME), () => bytes)];
+  if (path.resolve(model.path) !== path.join(vdir, ONEFLOW_MODEL_DIRNAME)) {
+    return [{ path: path.join(vdir, ONEFLOW_MODEL_DIRNAME), folder: true, write: (t) => cp(model.path, t, { recursive: true }) }];
+  }
+  return [];
+}
+
 async function planUserModel(opts: InitOptions, repository: string): Promise<ModelPlan> {
   if (!opts.model) throw ofsError('OFS_BAD_ARGUMENT', 'init needs a model (a .onnx file or a OneFlow model folder), or --example');
   const version = opts.version ?? 1;
@@ -148,6 +191,39 @@ async function planUserModel(opts: InitOptions, repository: string): Promise<Mod
   const dir = path.join(repository, name);
   const vdir = path.join(dir, String(version));
   const warnings = [...model.warnings];
+
+  // A model that already has a config gets a new version beside the old ones; its config.pbtxt and
+  // labels stay as the user made them (--force rewrites them from this model instead).
+  if (!opts.force && (await exists(path.join(dir, CONFIG_FILENAME)))) {
+    if (opts.labels !== undefined || opts.gpu) {
+      throw ofsError(
+        'OFS_BAD_ARGUMENT',
+        `model '${name}' already has ${CONFIG_FILENAME}, which init leaves as it is when adding version ${version}; --labels and --gpu would not be used (pass --force to rewrite the config and labels from this model)`,
+      );
+    }
+    const configFile = path.join(dir, CONFIG_FILENAME);
+    const entries = payloadEntries(model, vdir);
+    for (const e of entries) if (await exists(e.path)) throw ofsError('OFS_FILE_EXISTS', path.relative(opts.cwd, e.path) || e.path);
+    // A config that does not parse is left for `validate` to explain; init only adds the payload.
+    let existing: ModelConfig | undefined;
+    try {
+      existing = parsePbtxt(await readFile(configFile, 'utf8'), configFile);
+    } catch {
+      existing = undefined;
+    }
+    const oneflowConfig = existing?.backend === BACKEND_ONEFLOW;
+    if (existing && oneflowConfig !== (model.kind === 'oneflow')) {
+      throw ofsError(
+        'OFS_BAD_ARGUMENT',
+        `model '${name}' is configured for ${oneflowConfig ? 'OneFlow folders (backend "oneflow")' : 'ONNX files'}, but ${opts.model} is ${model.kind === 'oneflow' ? 'a OneFlow folder' : 'an ONNX file'}; add it under another --name, or pass --force to rewrite the config from it`,
+      );
+    }
+    if (entries.length === 0) warnings.push(`the model already sits in ${path.relative(opts.cwd, vdir) || vdir}; nothing to write`);
+    const kept = [CONFIG_FILENAME, DEFAULT_LABELS_FILENAME].map((f) => path.join(dir, f));
+    const present: string[] = [];
+    for (const k of kept) if (await exists(k)) present.push(k);
+    return { name, entries, warnings, kept: present };
+  }
 
   let labelsText: string | undefined;
   let labelCount: number | undefined;
@@ -174,19 +250,11 @@ async function planUserModel(opts: InitOptions, repository: string): Promise<Mod
     labelCount,
     gpu: opts.gpu,
   });
-  const { bytes } = model;
-  const entries: Entry[] = [];
-  if (bytes) {
-    entries.push(fileEntry(path.join(vdir, ONNX_MODEL_FILENAME), () => bytes));
-  } else if (path.resolve(model.path) !== path.join(vdir, ONEFLOW_MODEL_DIRNAME)) {
-    entries.push({ path: path.join(vdir, ONEFLOW_MODEL_DIRNAME), folder: true, write: (t) => cp(model.path, t, { recursive: true }) });
-  }
-  // else the model already sits in its version folder: only config.pbtxt and labels.txt are written
-  // (replacing the folder under --force would delete the very model being copied).
-  entries.push(fileEntry(path.join(dir, CONFIG_FILENAME), () => printPbtxt(config)));
+  const entries = payloadEntries(model, vdir);
+  entries.push(fileEntry(path.join(dir, CONFIG_FILENAME), () => configText(config)));
   const text = labelsText;
   if (text !== undefined) entries.push(fileEntry(path.join(dir, DEFAULT_LABELS_FILENAME), () => text));
-  return { name, entries, warnings };
+  return { name, entries, warnings, kept: [] };
 }
 
 /** The demo store: ResNet-50 with seeded weights as a OneFlow folder, and the colour classifier as ONNX. */
@@ -205,11 +273,12 @@ function planExample(opts: InitOptions, repository: string): ModelPlan[] {
     {
       name: resnetName,
       warnings: [],
+      kept: [],
       entries: [
         { path: path.join(resnetDir, '1', ONEFLOW_MODEL_DIRNAME), folder: true, write: (t) => writeOneflowModel(t, resnetGraph()) },
         fileEntry(path.join(resnetDir, CONFIG_FILENAME), () =>
-          printPbtxt(
-            scaffoldConfig(resnetGraph(), {
+          configText({
+            ...scaffoldConfig(resnetGraph(), {
               name: resnetName,
               backend: 'oneflow',
               maxBatchSize: opts.maxBatchSize,
@@ -217,7 +286,9 @@ function planExample(opts: InitOptions, repository: string): ModelPlan[] {
               labelCount: IMAGENET_CLASSES,
               gpu: opts.gpu,
             }),
-          ),
+            // Both example models classify images; the seed's model is the one `classify` uses without -m.
+            parameters: { [CLASSIFY_DEFAULT_PARAMETER]: { string_value: 'true' } },
+          }),
         ),
         fileEntry(path.join(resnetDir, DEFAULT_LABELS_FILENAME), imagenetLabelsText),
       ],
@@ -225,10 +296,11 @@ function planExample(opts: InitOptions, repository: string): ModelPlan[] {
     {
       name: colourName,
       warnings: [],
+      kept: [],
       entries: [
         fileEntry(path.join(colourDir, '1', ONNX_MODEL_FILENAME), () => writeOnnxModel(colourModel().graph)),
         fileEntry(path.join(colourDir, CONFIG_FILENAME), () =>
-          printPbtxt(
+          configText(
             scaffoldConfig(colourModel().graph, {
               name: colourName,
               backend: 'onnxruntime',
@@ -246,10 +318,14 @@ function planExample(opts: InitOptions, repository: string): ModelPlan[] {
 }
 
 async function write(entry: Entry): Promise<void> {
-  await mkdir(path.dirname(entry.path), { recursive: true });
-  // A folder replaced under --force must not keep stale variables from the old model.
-  if (entry.folder) await rm(entry.path, { recursive: true, force: true });
-  await entry.write(entry.path);
+  try {
+    await mkdir(path.dirname(entry.path), { recursive: true });
+    // A folder replaced under --force must not keep stale variables from the old model.
+    if (entry.folder) await rm(entry.path, { recursive: true, force: true });
+    await entry.write(entry.path);
+  } catch (e) {
+    throw writeFailed(entry.path, e);
+  }
 }
 
 /**
@@ -270,10 +346,12 @@ export async function init(opts: InitOptions): Promise<InitResult> {
     for (const e of entries) if (await exists(e.path)) throw ofsError('OFS_FILE_EXISTS', path.relative(opts.cwd, e.path) || e.path);
   }
   for (const e of entries) await write(e);
+  const rel = (p: string) => path.relative(opts.cwd, p).split(path.sep).join('/');
   return {
     repository,
     models: plans.map((p) => p.name),
-    files: entries.map((e) => path.relative(opts.cwd, e.path).split(path.sep).join('/') + (e.folder ? '/' : '')),
+    files: entries.map((e) => rel(e.path) + (e.folder ? '/' : '')),
+    kept: plans.flatMap((p) => p.kept).map(rel),
     warnings: plans.flatMap((p) => p.warnings),
   };
 }
@@ -282,6 +360,7 @@ export function formatInitReport(r: InitResult): string {
   return [
     `wrote ${r.models.length === 1 ? `model '${r.models[0]}'` : `models ${r.models.map((m) => `'${m}'`).join(', ')}`} to ${r.repository}`,
     ...r.files.map((f) => `  ${f}`),
+    ...(r.kept.length > 0 ? [`kept as they are: ${r.kept.join(', ')}`] : []),
     ...r.warnings.map((w) => `  warning: ${w}`),
     `next: ofserve validate --model-store ${r.repository}`,
   ].join('\n');

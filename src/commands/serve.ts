@@ -10,7 +10,7 @@ import { OrtBackend } from '../runtime/onnxruntime/backend.js';
 import { NativeBackend } from '../runtime/native/backend.js';
 import { probeGpu } from '../runtime/native/loader.js';
 import { DataPlane } from '../server/dataplane.js';
-import { createGrpcServer, MAX_MESSAGE_BYTES_LIMIT } from '../server/grpc/server.js';
+import { createGrpcServer, MAX_MESSAGE_BYTES_LIMIT, routeGrpcLibraryLog } from '../server/grpc/server.js';
 import { formatModelTable } from './model-table.js';
 import { createHttpApp } from '../server/http/app.js';
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../server/http/limits.js';
@@ -143,6 +143,16 @@ async function closeDraining(app: FastifyInstance): Promise<void> {
   }
 }
 
+/** Runs `listen`, turning a taken port into OFS_PORT_IN_USE naming the flag that chose it. */
+async function listenOn<T>(flag: string, host: string, port: number, listen: () => Promise<T>): Promise<T> {
+  try {
+    return await listen();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw ofsError('OFS_PORT_IN_USE', host, port, flag);
+    throw e;
+  }
+}
+
 export async function serve(opts: ServeOptions): Promise<RunningServer> {
   checkOptions(opts);
   const log = opts.logger ?? (opts.quiet ? silentLogger : createLogger({ verbose: opts.logVerbose }));
@@ -252,12 +262,13 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
     if (opts.httpPort !== undefined) {
       const app = createHttpApp({ dataplane, bodyLimit, limits: opts.httpLimits });
       applyHttpRestrictions(app, httpRestrictions);
-      await app.listen({ port: opts.httpPort, host });
+      await listenOn('--http-port', host, opts.httpPort, () => app.listen({ port: opts.httpPort, host }));
       endpoints.push({ close: () => closeDraining(app), force: () => app.server.closeAllConnections() });
       urls.http = `http://${shownHost}:${addressOf(app)}`;
       log.info(`Started HTTPService at ${host}:${addressOf(app)}`);
     }
     if (opts.grpcPort !== undefined) {
+      routeGrpcLibraryLog((line) => log.verbose(1, line));
       // The serve-level exit timeout decides when to give up; grpc-js's own grace is only a backstop.
       const grpc = createGrpcServer({
         dataplane,
@@ -266,7 +277,8 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
         credentials: grpcCredentials,
         restrictions: grpcRestrictions,
       });
-      const port = await grpc.listen(host, opts.grpcPort);
+      const grpcPort = opts.grpcPort;
+      const port = await listenOn('--grpc-port', host, grpcPort, () => grpc.listen(host, grpcPort));
       endpoints.push({ close: () => grpc.close(), force: () => grpc.forceClose() });
       urls.grpc = `${shownHost}:${port}`;
       log.info(`Started GRPCInferenceService at ${host}:${port}`);
@@ -277,7 +289,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
         counterLatencies: metricsConfig.counterLatencies,
         intervalMs: opts.metricsIntervalMs,
       });
-      await metrics.listen({ port: opts.metricsPort, host });
+      await listenOn('--metrics-port', host, opts.metricsPort, () => metrics.listen({ port: opts.metricsPort, host }));
       endpoints.push({ close: () => closeDraining(metrics), force: () => metrics.server.closeAllConnections() });
       urls.metrics = `http://${shownHost}:${addressOf(metrics)}/metrics`;
       log.info(`Started Metrics Service at ${host}:${addressOf(metrics)}`);
@@ -287,8 +299,6 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
     for (const ep of endpoints) ep.force();
     await Promise.all(endpoints.map((ep) => ep.close().catch(() => undefined)));
     await lifecycle.stop();
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === 'EADDRINUSE') throw ofsError('OFS_BAD_ARGUMENT', `port already in use: ${err.message}; pick another with --http-port/--grpc-port/--metrics-port`);
     throw e;
   }
 

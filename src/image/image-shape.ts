@@ -19,18 +19,40 @@ export interface ImageInputShape {
    * (e.g. ONNX [1,3,224,224] with max_batch_size 0, or metadata's [-1,3,H,W]).
    */
   readonly leadingDim: boolean;
+  /** Where width and height came from: the model's fixed dims, --size, or DEFAULT_IMAGE_SIZE. */
+  readonly sizeFrom: 'model' | 'option' | 'default';
 }
 
-/** Used when the model leaves H or W variable (-1): the ImageNet classifiers' size. */
+/** Used when the model leaves H or W variable (-1) and no size is given: the ImageNet classifiers' size. */
 export const DEFAULT_IMAGE_SIZE = 224;
+
+/** Largest photo decoded by default: sharp's own default limit (0x3FFF × 0x3FFF). */
+export const DEFAULT_MAX_INPUT_PIXELS = 0x3fff * 0x3fff;
+
+export interface ImageSize {
+  readonly width: number;
+  readonly height: number;
+}
+
+/** `--size HxW` (or a single N for N×N) → { width, height }. */
+export function parseImageSize(text: string): ImageSize {
+  const m = /^\s*(\d+)\s*(?:[xX×]\s*(\d+)\s*)?$/.exec(text);
+  const height = m ? Number(m[1]) : NaN;
+  const width = m ? Number(m[2] ?? m[1]) : NaN;
+  if (!(height > 0 && width > 0 && Number.isSafeInteger(height) && Number.isSafeInteger(width))) {
+    throw ofsError('OFS_BAD_ARGUMENT', `--size must be HxW in pixels, such as 224x224 or 320x480, got '${text}'`);
+  }
+  return { width, height };
+}
 
 /**
  * Reads the image size and layout from model metadata (`inputs[0].shape`, which starts with -1 when
  * the model batches) or from a model config (`input[0].dims`, without the batch dim, and `format`).
  * The layout is NCHW when the channel dim of 3 comes first, NHWC when it comes last; a config's
- * FORMAT_NCHW/FORMAT_NHWC wins when given.
+ * FORMAT_NCHW/FORMAT_NHWC wins when given. Variable H and W take `size`, else DEFAULT_IMAGE_SIZE; a
+ * `size` that contradicts a fixed dim is refused rather than silently ignored.
  */
-export function inferImageShape(source: ModelMetadata | ModelConfig, model?: string): ImageInputShape {
+export function inferImageShape(source: ModelMetadata | ModelConfig, model?: string, size?: ImageSize): ImageInputShape {
   const name = model ?? (typeof source.name === 'string' ? source.name : '?');
   const fail = (what: string) => ofsError('OFS_NOT_IMAGE_MODEL', name, what);
 
@@ -68,10 +90,18 @@ export function inferImageShape(source: ModelMetadata | ModelConfig, model?: str
 
   const [c, h, w] = layout === 'NCHW' ? image : [image[2], image[0], image[1]];
   if (c !== 3) throw fail(`${described}; ${layout} needs 3 channels`);
-  const height = h > 0 ? h : DEFAULT_IMAGE_SIZE;
-  const width = w > 0 ? w : DEFAULT_IMAGE_SIZE;
+  if (size && ((h > 0 && h !== size.height) || (w > 0 && w !== size.width))) {
+    throw ofsError(
+      'OFS_BAD_ARGUMENT',
+      `--size ${size.height}x${size.width} contradicts model '${name}', whose ${described} fixes ${h > 0 ? `H=${h}` : ''}${h > 0 && w > 0 ? ' and ' : ''}${w > 0 ? `W=${w}` : ''}; --size is for models with a variable (-1) height or width`,
+    );
+  }
+  const variable = h <= 0 || w <= 0;
+  const height = h > 0 ? h : (size?.height ?? DEFAULT_IMAGE_SIZE);
+  const width = w > 0 ? w : (size?.width ?? DEFAULT_IMAGE_SIZE);
   const imageDims = layout === 'NCHW' ? [3, height, width] : [height, width, 3];
-  return { inputName, datatype, width, height, layout, imageDims, leadingDim };
+  const sizeFrom = !variable ? 'model' : size ? 'option' : 'default';
+  return { inputName, datatype, width, height, layout, imageDims, leadingDim, sizeFrom };
 }
 
 function isMetadata(source: ModelMetadata | ModelConfig): source is ModelMetadata {

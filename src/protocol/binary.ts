@@ -5,11 +5,15 @@ import { DEFAULT_JSON_LIMITS, DEFAULT_MAX_JSON_BYTES, JSON_BYTES_FLAG, type Json
 import { parseScanned, scanJson, type DataSpan } from './json-scan.js';
 import { ChunkWriter, writeTensorJson } from './json-writer.js';
 import { elementCount } from '../core/tensor/dtype.js';
-import type { V2InferRequest, V2Parameters } from './v2-types.js';
+import { parseJsonExact, stringifyJsonExact } from './json-exact.js';
+import type { V2InferRequest, V2InferResponse, V2Parameters } from './v2-types.js';
 
 /**
  * The binary tensor data extension (triton-protocol.md §2): a JSON header of
  * Inference-Header-Content-Length bytes, then each binary input's bytes in `inputs` order, no padding.
+ * Both directions of both messages live here: the server decodes requests and encodes responses, the
+ * client (src/client/) encodes requests and decodes responses, with the same JSON (json-exact.ts) and
+ * tensor (json-tensor.ts) codecs.
  */
 
 export type DecodedInferBody =
@@ -189,4 +193,65 @@ export async function encodeInferResponse(response: EncodableResponse, options: 
     headerLength,
     contentType: 'application/octet-stream',
   };
+}
+
+// ── the client's side: requests out, responses in ─────────────────────────────────────────────────
+
+const utf8 = new TextEncoder();
+
+/**
+ * A request body: the compact JSON (each binary input already declaring its binary_data_size) followed
+ * by `blocks`, the binary inputs' bytes in input order. headerLength is undefined when nothing is
+ * binary (the body is pure JSON).
+ */
+export function encodeInferRequestBody(request: V2InferRequest, blocks: readonly Uint8Array[]): { body: Uint8Array; headerLength?: number } {
+  // stringifyJsonExact: INT64/UINT64 data beyond 2^53 goes out digit for digit, as bigint holds it.
+  const header = utf8.encode(stringifyJsonExact(request));
+  if (blocks.length === 0) return { body: header };
+  const body = new Uint8Array(blocks.reduce((n, b) => n + b.byteLength, header.byteLength));
+  body.set(header, 0);
+  let offset = header.byteLength;
+  for (const b of blocks) {
+    body.set(b, offset);
+    offset += b.byteLength;
+  }
+  return { body, headerLength: header.byteLength };
+}
+
+/**
+ * Splits a response body: with `headerLength` (the Inference-Header-Content-Length response header) the
+ * JSON is the first `headerLength` bytes and each output carrying `binary_data_size` owns the next that
+ * many bytes, in output order; without it the body is all JSON. `fail` builds the error for a body that
+ * does not add up (the client names the server in it).
+ */
+export function decodeInferResponseBody(
+  body: Uint8Array,
+  headerLength: number | undefined,
+  fail: (what: string) => Error,
+): { json: V2InferResponse; binary: Map<string, Uint8Array> } {
+  const jsonEnd = headerLength ?? body.byteLength;
+  if (!Number.isInteger(jsonEnd) || jsonEnd < 0 || jsonEnd > body.byteLength) {
+    throw fail(`Inference-Header-Content-Length ${headerLength} does not fit a ${body.byteLength}-byte body`);
+  }
+  let json: V2InferResponse;
+  try {
+    json = parseJsonExact(Buffer.from(body.buffer, body.byteOffset, jsonEnd).toString('utf8')) as V2InferResponse;
+  } catch (e) {
+    throw fail(`the response JSON does not parse: ${(e as Error).message}`);
+  }
+  if (typeof json !== 'object' || json === null || !Array.isArray(json.outputs)) throw fail('the response JSON has no outputs array');
+  const binary = new Map<string, Uint8Array>();
+  let offset = jsonEnd;
+  for (const out of json.outputs) {
+    const size = out.parameters?.binary_data_size;
+    if (size === undefined) continue;
+    if (typeof size !== 'number' || !Number.isInteger(size) || size < 0) throw fail(`output '${out.name}' has binary_data_size ${String(size)}`);
+    if (headerLength === undefined) throw fail(`output '${out.name}' is binary but the response has no Inference-Header-Content-Length`);
+    if (offset + size > body.byteLength) {
+      throw fail(`output '${out.name}' claims ${size} bytes at offset ${offset} but the body has ${body.byteLength}`);
+    }
+    binary.set(out.name, body.subarray(offset, offset + size));
+    offset += size;
+  }
+  return { json, binary };
 }

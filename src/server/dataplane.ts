@@ -147,7 +147,9 @@ function checkShape(model: ServedModel, input: InferInputData, declared: ValueIn
     expected.length === input.shape.length && expected.every((d, i) => d === -1 || d === input.shape[i]);
   if (!ok) {
     const note = batching
-      ? ' NOTE: Setting a non-zero max_batch_size in the model config requires a batch dimension to be prepended to each input shape.'
+      ? ' NOTE: Setting a non-zero max_batch_size in the model config requires a batch dimension to be prepended to each input shape.' +
+        ' If you want to specify the full shape including the batch dim in your input dims config, try setting max_batch_size to zero.' +
+        ' See the model configuration docs for more info on max_batch_size.'
       : '';
     throw inputError(
       `unexpected shape for input '${input.name}' for model '${model.name}'. Expected ${shapeText(expected)}, got ${shapeText(input.shape)}.${note}`,
@@ -292,6 +294,43 @@ function tensorMetadata(v: ValueInfo, batching: boolean): V2TensorMetadata {
   return { name: v.name, datatype: v.dtype, shape: batching ? [-1, ...v.shape] : [...v.shape] };
 }
 
+/** How many model names an unknown-model error lists before "and N more". */
+const LISTED_MODELS = 20;
+
+/**
+ * The catalog as the data plane reads it: an unknown model's error keeps Triton's message, which
+ * clients match on, and goes on to list the models the repository has, so the user sees the typo.
+ */
+function listingUnknownModels(catalog: ModelCatalog): ModelCatalog {
+  const enrich = (e: unknown, name: string): unknown => {
+    if (!isOfsError(e) || e.code !== 'OFS_MODEL_UNKNOWN') return e;
+    const names = [...new Set(catalog.index().map((m) => m.name))].sort();
+    const shown = names.slice(0, LISTED_MODELS).join(', ');
+    const more = names.length > LISTED_MODELS ? ` and ${names.length - LISTED_MODELS} more` : '';
+    return ofsError('OFS_MODEL_UNKNOWN', name, names.length === 0 ? 'the repository has no models' : `available models: ${shown}${more}`);
+  };
+  return {
+    get: (name, version) => {
+      try {
+        return catalog.get(name, version);
+      } catch (e) {
+        throw enrich(e, name);
+      }
+    },
+    readyVersions: (name) => {
+      try {
+        return catalog.readyVersions(name);
+      } catch (e) {
+        throw enrich(e, name);
+      }
+    },
+    index: () => catalog.index(),
+    allReady: () => catalog.allReady(),
+    load: (name) => catalog.load(name),
+    unload: (name) => catalog.unload(name),
+  };
+}
+
 export class DataPlane {
   readonly #catalog: ModelCatalog;
   readonly #version: string;
@@ -302,7 +341,7 @@ export class DataPlane {
 
   constructor(options: DataPlaneOptions) {
     this.#strictReadiness = options.strictReadiness ?? true;
-    this.#catalog = options.catalog;
+    this.#catalog = listingUnknownModels(options.catalog);
     this.#version = options.serverVersion ?? DEFAULT_SERVER_VERSION;
     this.#now = options.now ?? (() => process.hrtime.bigint());
   }

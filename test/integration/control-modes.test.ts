@@ -62,7 +62,7 @@ describe('model control modes', () => {
     expect((await post(url, '/v2/repository/models/a/unload')).status).toBe(200);
     const gone = await fetch(`${url}/v2/models/a`);
     expect(gone.status).toBe(404);
-    expect(((await gone.json()) as { error: string }).error).toBe("Request for unknown model: 'a' is not found");
+    expect(((await gone.json()) as { error: string }).error).toBe("Request for unknown model: 'a' is not found; available models: b");
 
     const missing = await post(url, '/v2/repository/models/nope/load');
     expect(missing.status).toBeGreaterThanOrEqual(400);

@@ -97,6 +97,16 @@ function widenFlowControl(server: grpc.Server): void {
 }
 const widened = new WeakSet<object>();
 
+/**
+ * grpc-js writes its own diagnostics to stderr (`E No address added out of total 1 resolved` when a port
+ * is taken). ofserve reports those failures itself, in its own words; grpc-js's lines go to `write`
+ * (the server's verbose log) instead. grpc-js has one logger per process, so this is process-wide.
+ */
+export function routeGrpcLibraryLog(write: (line: string) => void): void {
+  const line = (...args: unknown[]) => write(`grpc-js: ${args.map(String).join(' ')}`);
+  grpc.setLogger({ error: line, info: line, debug: line });
+}
+
 function hostPort(host: string, port: number): string {
   const bracketed = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
   return `${bracketed}:${port}`;

@@ -91,8 +91,9 @@ describe('classify', () => {
         : jsonReply({ error: 'Not Found' }, 404),
     );
     const e = await classify({ images: ['red.png'], url: server.url, cwd: dir }).catch((x: OfsError) => x);
-    expect((e as OfsError).code).toBe('OFS_BAD_ARGUMENT');
-    expect((e as OfsError).message).toContain('--model');
+    expect((e as OfsError).code).toBe('OFS_MODEL_CHOICE');
+    expect((e as OfsError).message).toContain('none of its models is READY: a (UNAVAILABLE), b (LOADING)');
+    expect((e as OfsError).fix).toContain('-m NAME');
   });
 
   it('reports an unreadable image before sending anything for it', async () => {
@@ -116,6 +117,10 @@ describe('classify', () => {
         model: 'resnet50',
         version: '1',
         output: 'OUTPUT_0',
+        size: '224x224',
+        size_from: 'model',
+        resize: 'squash',
+        notes: [],
         images: [
           {
             image: 'cat.jpg',

@@ -89,6 +89,43 @@ describe('init', () => {
     expect(await validateRepository(result.repository)).toEqual({ models: [{ name: 'affine', problems: [] }], problems: [] });
   });
 
+  it('--model-version N on an existing model adds the version and leaves config.pbtxt and labels.txt as they are', async () => {
+    const cwd = await repoDir({ 'm.onnx': colour.onnx, 'colours.txt': `${colour.labels.join('\n')}\n` });
+    await init({ cwd, model: 'm.onnx', labels: 'colours.txt' });
+    const dir = path.join(cwd, 'model_repository', 'm');
+    // The user's own edits, which a new version must not undo.
+    const config = `${await readFile(path.join(dir, 'config.pbtxt'), 'utf8')}version_policy { all { } }\n`;
+    await writeFile(path.join(dir, 'config.pbtxt'), config);
+    await writeFile(path.join(dir, 'labels.txt'), 'mine\n');
+
+    const result = await init({ cwd, model: 'm.onnx', version: 2 });
+    expect(result.files).toEqual(['model_repository/m/2/model.onnx']);
+    expect(result.kept).toEqual(['model_repository/m/config.pbtxt', 'model_repository/m/labels.txt']);
+    expect(Buffer.from(await readFile(path.join(dir, '2', 'model.onnx'))).equals(Buffer.from(colour.onnx))).toBe(true);
+    expect(await readFile(path.join(dir, 'config.pbtxt'), 'utf8')).toBe(config);
+    expect(await readFile(path.join(dir, 'labels.txt'), 'utf8')).toBe('mine\n');
+
+    // The version already there, flags that would go unused, and the wrong kind of model are refused.
+    await expect(init({ cwd, model: 'm.onnx', version: 2 })).rejects.toMatchObject({ code: 'OFS_FILE_EXISTS' });
+    await expect(init({ cwd, model: 'm.onnx', version: 3, labels: 'colours.txt' })).rejects.toMatchObject({
+      code: 'OFS_BAD_ARGUMENT',
+      message: expect.stringContaining('already has config.pbtxt'),
+    });
+    await expect(init({ cwd, model: AFFINE, name: 'm', version: 3 })).rejects.toMatchObject({
+      code: 'OFS_BAD_ARGUMENT',
+      message: expect.stringContaining('is a OneFlow folder'),
+    });
+    await expect(stat(path.join(dir, '3'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('a repository path it cannot write to is OFS_WRITE_FAILED naming the path, not a crash', async () => {
+    const cwd = await repoDir({ 'm.onnx': colour.onnx, 'taken': 'a file where the repository folder should go' });
+    await expect(init({ cwd, model: 'm.onnx', repository: 'taken/repo' })).rejects.toMatchObject({
+      code: 'OFS_WRITE_FAILED',
+      message: expect.stringContaining(path.join(cwd, 'taken', 'repo', 'm')),
+    });
+  });
+
   it('needs a model or --example, and refuses a folder that is not a OneFlow model', async () => {
     const cwd = await repoDir({ 'empty/': '' });
     await expect(init({ cwd })).rejects.toMatchObject({ code: 'OFS_BAD_ARGUMENT' });
@@ -111,6 +148,8 @@ describe('init', () => {
       input: [{ name: 'INPUT_0', data_type: 'TYPE_FP32', dims: [3, 224, 224] }],
       output: [{ name: 'OUTPUT_0', data_type: 'TYPE_FP32', dims: [1000], label_filename: 'labels.txt' }],
       instance_group: [{ count: 1, kind: 'KIND_CPU' }],
+      // What makes `classify` without -m pick the seed's model over the colour classifier.
+      parameters: { ofserve_classify_default: { string_value: 'true' } },
     });
     expect(readLabels(await readFile(path.join(resnet, 'labels.txt'), 'utf8'))).toEqual(readLabels(await readFile(imagenetLabels, 'utf8')));
     expect((await stat(path.join(resnet, '1', 'model', 'model.mlir'))).isFile()).toBe(true);

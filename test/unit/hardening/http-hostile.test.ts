@@ -179,6 +179,10 @@ describe('hostile infer bodies over HTTP', () => {
     // JSON integers beyond 2^53 are read exactly (no float rounding), so an in-range one is served.
     const exact = await infer('int64', '{"inputs":[{"name":"X","datatype":"INT64","shape":[1],"data":[9007199254740993]}]}');
     expect(exact.statusCode).toBe(200);
+    // Beyond 2^53 an integer literal is read exactly (as Triton does), not rounded, and comes back exact.
+    const exact2 = await infer('int64', { inputs: [{ name: 'X', datatype: 'INT64', shape: [1], data: [2 ** 53 + 2] }] });
+    expect(exact2.statusCode).toBe(200);
+    expect(exact2.body).toContain('"data":[9007199254740994]');
   });
 
   it('rejects BYTES elements whose lengths point past the end', async () => {

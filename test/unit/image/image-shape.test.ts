@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { inferImageShape } from '../../../src/image/image-shape.js';
+import { inferImageShape, parseImageSize } from '../../../src/image/image-shape.js';
 import type { ModelMetadata } from '../../../src/client/v2-types.js';
 
 const meta = (shape: number[], datatype = 'FP32'): ModelMetadata => ({
@@ -20,7 +20,20 @@ describe('inferImageShape', () => {
       layout: 'NCHW',
       imageDims: [3, 224, 200],
       leadingDim: true,
+      sizeFrom: 'model',
     });
+  });
+
+  it('takes a variable H and W from the size given, else 224x224, and says which', () => {
+    const byDefault = inferImageShape(meta([-1, 3, -1, -1]));
+    expect([byDefault.height, byDefault.width, byDefault.sizeFrom]).toEqual([224, 224, 'default']);
+    const given = inferImageShape(meta([-1, 3, -1, -1]), 'm', parseImageSize('320x480'));
+    expect([given.height, given.width, given.sizeFrom, given.imageDims]).toEqual([320, 480, 'option', [3, 320, 480]]);
+    // One fixed dim: the size must agree with it.
+    expect(inferImageShape(meta([-1, 3, 224, -1]), 'm', parseImageSize('224x100')).width).toBe(100);
+    expect(() => inferImageShape(meta([-1, 3, 224, -1]), 'm', parseImageSize('100x100'))).toThrow(/contradicts model 'm'.*fixes H=224/);
+    expect(parseImageSize('96')).toEqual({ width: 96, height: 96 });
+    for (const bad of ['0x5', '5x', 'axb', '', '1.5x2']) expect(() => parseImageSize(bad)).toThrow(/--size must be HxW/);
   });
 
   it('reads NHWC from unbatched metadata', () => {

@@ -116,7 +116,7 @@ describe('DataPlane.infer', () => {
     const { dp } = plane(sumModel());
     const inputs = [i32Input('INPUT0', [1, 16], ones(16)), i32Input('INPUT1', [1, 16], ones(16))];
     await expect(dp.infer({ model: 'simple', inputs, outputs: [{ name: 'NOPE' }] })).rejects.toThrow("unexpected inference output 'NOPE' for model 'simple'");
-    await expect(dp.infer({ model: 'x', inputs })).rejects.toMatchObject({ message: "Request for unknown model: 'x' is not found", kind: 'NOT_FOUND' });
+    await expect(dp.infer({ model: 'x', inputs })).rejects.toMatchObject({ message: "Request for unknown model: 'x' is not found; available models: simple", kind: 'NOT_FOUND' });
     await expect(dp.infer({ model: 'simple', inputs, parameters: { triton_x: 1 } })).rejects.toThrow(/reserved for Triton usage/);
   });
 

@@ -128,21 +128,35 @@ function jobOutputs(job: MlirJob, file: string): IoEnd[] {
   });
 }
 
-function valueInfo(name: string, end: IoEnd, file: string, job: MlirJob): ValueInfo {
+/**
+ * OneFlow traces with a concrete batch, so a leading dimension that every input and output shares is
+ * the batch dimension, and becomes -1. When they do not share one (an affine map fed x [1,3], W [3,2],
+ * b [2]) there is no batch dimension and every shape stays as traced.
+ */
+function sharedBatchDim(ends: readonly IoEnd[]): boolean {
+  const leads = ends.map((e) => (e.type.shape && e.type.shape.length > 0 ? e.type.shape[0] : undefined));
+  return leads.length > 0 && leads[0] !== undefined && leads.every((d) => d === leads[0]);
+}
+
+function valueInfo(name: string, end: IoEnd, file: string, job: MlirJob, batched: boolean): ValueInfo {
   const dtype = elemToWire(end.type.elem);
   if (!dtype) throw ofsError('OFS_MLIR_SYNTAX', file, job.line, job.column, `${name} has element type ${end.type.elem}, which ofserve cannot serve`);
   const shape = [...(end.type.shape as readonly number[])];
-  // OneFlow traces with a concrete batch; the leading dimension is the batch dimension.
-  if (shape.length > 0) shape[0] = -1;
+  if (batched) shape[0] = -1;
   return { name, dtype, shape };
+}
+
+function ioInfos(inputs: readonly IoEnd[], outputs: readonly IoEnd[], file: string, job: MlirJob): { inputs: ValueInfo[]; outputs: ValueInfo[] } {
+  const batched = sharedBatchDim([...inputs, ...outputs]);
+  return {
+    inputs: inputs.map((e, i) => valueInfo(`INPUT_${i}`, e, file, job, batched)),
+    outputs: outputs.map((e, i) => valueInfo(`OUTPUT_${i}`, e, file, job, batched)),
+  };
 }
 
 /** Graph IO without converting ops or reading weights (config auto-fill, `validate`). */
 export function jobIO(job: MlirJob, file: string): { inputs: ValueInfo[]; outputs: ValueInfo[] } {
-  return {
-    inputs: jobInputs(job, file).map((e, i) => valueInfo(`INPUT_${i}`, e, file, job)),
-    outputs: jobOutputs(job, file).map((e, i) => valueInfo(`OUTPUT_${i}`, e, file, job)),
-  };
+  return ioInfos(jobInputs(job, file), jobOutputs(job, file), file, job);
 }
 
 export function importOneflowJob(job: MlirJob, options: ImportOptions): ImportResult {
@@ -217,8 +231,7 @@ export function importOneflowJob(job: MlirJob, options: ImportOptions): ImportRe
     );
   }
 
-  const graphInputs = inputs.map((e, i) => valueInfo(`INPUT_${i}`, e, file, job));
-  const graphOutputs = outputs.map((e, i) => valueInfo(`OUTPUT_${i}`, e, file, job));
+  const { inputs: graphInputs, outputs: graphOutputs } = ioInfos(inputs, outputs, file, job);
   const nodes = fuseGemmBias(st.nodes, st.initializers, new Set(graphOutputs.map((o) => o.name)));
   const graph: Graph = { name: job.name, inputs: graphInputs, outputs: graphOutputs, nodes, initializers: st.initializers, opset: IR_OPSET };
   return { graph, warnings };

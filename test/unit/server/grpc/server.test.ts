@@ -114,7 +114,7 @@ describe('gRPC endpoint', () => {
 
   it('answers NOT_FOUND with Triton\'s message for an unknown model', async () => {
     expect(await client.call('ModelReady', { name: 'simple' })).toEqual({ ready: true });
-    const unknown = { code: NOT_FOUND, details: "Request for unknown model: 'nope' is not found" };
+    const unknown = { code: NOT_FOUND, details: "Request for unknown model: 'nope' is not found; available models: counted, identity, resnet50, simple, wide" };
     expect(await statusOf(client.call('ModelMetadata', { name: 'nope' }))).toEqual(unknown);
     expect(await statusOf(client.call('ModelInfer', { ...sumRequest('nope', 1) }))).toEqual(unknown);
   });
@@ -234,7 +234,7 @@ describe('gRPC endpoint', () => {
 
   it('streams an error as error_message and keeps going', async () => {
     const got = await collect(client, [sumRequest('simple', 1, { id: 'a' }), sumRequest('nope', 1), sumRequest('simple', 1, { id: 'c' })]);
-    expect(got.map((m) => m.error_message)).toEqual(['', "Request for unknown model: 'nope' is not found", '']);
+    expect(got.map((m) => m.error_message)).toEqual(['', expect.stringMatching(/^Request for unknown model: 'nope' is not found; available models: /), '']);
     expect(got[0].infer_response.id).toBe('a');
     expect(got[2].infer_response.id).toBe('c');
     expect(got[0].infer_response.parameters).toEqual({});

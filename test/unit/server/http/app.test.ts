@@ -58,7 +58,8 @@ describe('metadata, config, readiness', () => {
     }
     const unknown = await a.inject({ method: 'GET', url: '/v2/models/nope' });
     expect(unknown.statusCode).toBe(404);
-    expect(unknown.json()).toEqual({ error: "Request for unknown model: 'nope' is not found" });
+    // Triton's message, then what the repository does have.
+    expect(unknown.json()).toEqual({ error: "Request for unknown model: 'nope' is not found; available models: simple" });
   });
 
   it('serves the model config as JSON', async () => {
@@ -77,7 +78,7 @@ describe('metadata, config, readiness', () => {
     expect(notReady.json()).toEqual({ error: 'Model version not ready' });
     const unknown = await a.inject({ method: 'GET', url: '/v2/models/nope/ready' });
     expect(unknown.statusCode).toBe(400);
-    expect(unknown.json()).toEqual({ error: "Request for unknown model: 'nope' is not found" });
+    expect(unknown.json().error).toMatch(/^Request for unknown model: 'nope' is not found; available models: /);
   });
 });
 

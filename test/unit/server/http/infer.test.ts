@@ -258,7 +258,7 @@ describe('POST /v2/models/{m}/infer — JSON', () => {
     const a = appWith(sumModel());
     const res = await a.inject({ method: 'POST', url: '/v2/models/x/infer', payload: 'not json' });
     expect(res.statusCode).toBe(404);
-    expect(res.json()).toEqual({ error: "Request for unknown model: 'x' is not found" });
+    expect(res.json()).toEqual({ error: "Request for unknown model: 'x' is not found; available models: simple" });
   });
 
   it('honours the version segment', async () => {
