@@ -1,9 +1,11 @@
 import type { ModelConfig, ModelInput, ModelOutput } from '../config/model-config.js';
 import {
+  BACKEND_IMAGE,
   BACKEND_ONEFLOW,
   BACKEND_ONNXRUNTIME,
   ONEFLOW_INPUT_PATTERN,
   ONEFLOW_OUTPUT_PATTERN,
+  PLATFORM_ENSEMBLE,
   PLATFORM_ONNX,
 } from '../config/constants.js';
 import { dtypeFromConfig } from '../tensor/dtype.js';
@@ -46,15 +48,19 @@ export function checkBackend(config: ModelConfig, ctx: RuleContext): Problem[] {
   const problems: Problem[] = [];
   const backend = config.backend ?? '';
   const platform = config.platform ?? '';
-  if (backend !== '' && backend !== BACKEND_ONEFLOW && backend !== BACKEND_ONNXRUNTIME) {
+  if (backend !== '' && backend !== BACKEND_ONEFLOW && backend !== BACKEND_ONNXRUNTIME && backend !== BACKEND_IMAGE) {
     problems.push(error(ctx, 'backend', ERRORS.OFS_BACKEND_UNKNOWN.message(backend), ERRORS.OFS_BACKEND_UNKNOWN.fix ?? ''));
   }
-  if (platform !== '' && platform !== PLATFORM_ONNX) {
+  if (platform === PLATFORM_ENSEMBLE) {
+    if (backend !== '') {
+      problems.push(error(ctx, 'backend', `an ensemble (platform "${PLATFORM_ENSEMBLE}") has no backend, but backend "${backend}" is set`, 'remove backend'));
+    }
+  } else if (platform !== '' && platform !== PLATFORM_ONNX) {
     problems.push(
       error(
         ctx,
         'platform',
-        `unknown platform '${platform}': ofserve runs platform "${PLATFORM_ONNX}" or backend "${BACKEND_ONEFLOW}"`,
+        `unknown platform '${platform}': ofserve runs platform "${PLATFORM_ONNX}" or "${PLATFORM_ENSEMBLE}", or backend "${BACKEND_ONEFLOW}"`,
         `remove platform and set backend: "${BACKEND_ONEFLOW}" or "${BACKEND_ONNXRUNTIME}"`,
       ),
     );

@@ -5,18 +5,19 @@ import { isOfsError, ofsError, toOfsError } from '../../errors.js';
 import type { BackendRegistry, DeviceKind, ModelSource, Session, SessionOptions } from '../backend.js';
 import { normalizeConfig } from '../config/normalize.js';
 import type { ModelConfig } from '../config/model-config.js';
-import type { Graph, ValueInfo } from '../graph/ir.js';
+import type { Graph } from '../graph/ir.js';
 import { loadOneflowModel } from '../graph/oneflow/index.js';
 import { readOnnxModel } from '../graph/onnx-reader.js';
 import type { Logger } from '../log.js';
 import { formatProblem } from '../problem.js';
 import { createScheduler } from '../scheduler/create.js';
+import { EnsembleScheduler } from '../scheduler/ensemble.js';
 import type { ModelCatalog, ModelIndexEntry, ModelState, ServedModel } from '../served-model.js';
-import { createModelStats } from '../stats/stats.js';
-import { dtypeFromConfig } from '../tensor/dtype.js';
 import { listModelFolders, scanModel, type ScannedModel, type ScannedVersion } from './scan.js';
 import { validateModelGraphs } from './validate.js';
 import { runWarmup } from './warmup.js';
+import { isEnsemble } from './ensemble-rules.js';
+import { builtinSource, servedModel } from './served.js';
 
 /**
  * Loads, serves and unloads the models of one store (after Triton's model_lifecycle): discovery is the
@@ -85,6 +86,12 @@ export class ModelLifecycle implements ModelCatalog {
         controlMode === 'explicit' ? (startupModels.includes('*') ? all : startupModels.filter((n) => n !== '*')) : all;
       const failures: LoadFailure[] = [];
       for (const name of names) {
+        // An ensemble loaded before this name may have loaded it already as one of its steps.
+        const already = this.#models.get(name);
+        if (already) {
+          if (already.failure) failures.push({ model: name, reason: already.failure });
+          continue;
+        }
         // --load-model names come from the command line: one with no folder must not scan outside the store.
         if (!(await this.#isModelFolder(name))) {
           failures.push({ model: name, reason: 'there is no model folder of that name in the model store' });
@@ -240,8 +247,11 @@ export class ModelLifecycle implements ModelCatalog {
     const fingerprint = await this.#fingerprint(name);
     const scanned = await scanModel(this.#opts.storeDir, name).catch((e: unknown) => toOfsError(e));
     if (scanned instanceof Error) return this.#fail(name, fingerprint, scanned.message);
+    // An ensemble needs its steps' models: load those not loaded yet (explicit mode loads them with it).
+    const composingFailure = isEnsemble(scanned.config) ? await this.#loadComposing(name, scanned.config as ModelConfig) : undefined;
+    if (composingFailure) return this.#fail(name, fingerprint, composingFailure);
     // No gpuAvailable here: the KIND_GPU fallback is decided (and warned about once) in #deviceFor.
-    const { problems, graphs } = await validateModelGraphs(scanned);
+    const { problems, graphs } = await validateModelGraphs(scanned, { composing: (n) => this.#scanComposing(n) });
     for (const p of problems) if (p.severity === 'warning') log.warn(`${name}: ${formatProblem(p)}`);
     const errors = problems.filter((p) => p.severity === 'error');
     if (errors.length > 0 || !scanned.config) {
@@ -296,6 +306,38 @@ export class ModelLifecycle implements ModelCatalog {
     return { model: name, reason };
   }
 
+  /** Models an ensemble is composing, loading, in an ensemble's load; a guard against ensembles in a cycle. */
+  readonly #composingChain = new Set<string>();
+
+  /** Loads the composing models of an ensemble that are not ready; the reason when one cannot serve. */
+  async #loadComposing(ensemble: string, config: ModelConfig): Promise<string | undefined> {
+    this.#composingChain.add(ensemble);
+    try {
+      for (const step of config.ensemble_scheduling?.step ?? []) {
+        const name = step.model_name ?? '';
+        // Unknown names and cycles are reported by validation, with file and field.
+        if (!name || this.#composingChain.has(name) || !(await this.#isModelFolder(name))) continue;
+        if (!this.#models.get(name)?.versions.some((v) => v.state === 'READY')) await this.#loadModel(name);
+        const version = step.model_version === undefined || step.model_version === -1 ? undefined : String(step.model_version);
+        try {
+          this.get(name, version);
+        } catch (e) {
+          const record = this.#models.get(name);
+          return `composing model '${name}' of step ${config.ensemble_scheduling?.step?.indexOf(step)} is not available: ${record?.failure ?? toOfsError(e).message}`;
+        }
+      }
+      return undefined;
+    } finally {
+      this.#composingChain.delete(ensemble);
+    }
+  }
+
+  async #scanComposing(name: string): Promise<{ name: string; config?: ModelConfig; versions: readonly number[] } | undefined> {
+    if (!(await this.#isModelFolder(name))) return undefined;
+    const scanned = await scanModel(this.#opts.storeDir, name).catch(() => undefined);
+    return scanned && { name, config: scanned.config, versions: scanned.selectedVersions };
+  }
+
   async #loadVersion(
     scanned: ScannedModel,
     version: ScannedVersion,
@@ -303,10 +345,15 @@ export class ModelLifecycle implements ModelCatalog {
     record: VersionRecord,
     validated: Graph | undefined,
   ): Promise<ServedModel> {
+    if (isEnsemble(config)) {
+      return servedModel(scanned, config, record.version, (stats) => new EnsembleScheduler({ config, catalog: this, stats }));
+    }
     const payload = version.payload;
-    if (!payload) throw ofsError('OFS_NO_VERSIONS', scanned.name);
     let source: ModelSource;
-    if (payload.kind === 'onnx') {
+    const builtin = builtinSource(scanned.name, record.version, config);
+    if (builtin) source = builtin;
+    else if (!payload) throw ofsError('OFS_NO_VERSIONS', scanned.name);
+    else if (payload.kind === 'onnx') {
       // ORT takes the original bytes, so the file is read again rather than re-serialized.
       const bytes = new Uint8Array(await readFile(payload.path));
       source = { model: scanned.name, version: record.version, graph: validated ?? readOnnxModel(bytes, payload.file), onnx: bytes };
@@ -331,20 +378,7 @@ export class ModelLifecycle implements ModelCatalog {
     await runWarmup(record.sessions, config, scanned.dir);
     if ((config.model_warmup ?? []).length) this.#opts.log.info(`'${scanned.name}' version ${record.version}: warmup done`);
 
-    const stats = createModelStats();
-    const labels = new Map<string, readonly string[]>();
-    for (const l of scanned.labels) if (l.labels) labels.set(l.output, l.labels);
-    return {
-      name: scanned.name,
-      version: record.version,
-      config,
-      platform: config.platform || config.backend || '',
-      inputs: (config.input ?? []).map(valueInfo),
-      outputs: (config.output ?? []).map(valueInfo),
-      labels,
-      scheduler: createScheduler(config, record.sessions, stats),
-      stats,
-    };
+    return servedModel(scanned, config, record.version, (stats) => createScheduler(config, record.sessions, stats));
   }
 
   /**
@@ -352,7 +386,7 @@ export class ModelLifecycle implements ModelCatalog {
    * runs on CPU with one warning, like a KIND_GPU group on a machine without a GPU; --strict refuses.
    */
   async #createSession(source: ModelSource, options: SessionOptions): Promise<Session> {
-    const backend = await this.#opts.backends.resolve(options.device);
+    const backend = source.backend ? this.#opts.backends.named(source.backend) : await this.#opts.backends.resolve(options.device);
     try {
       return await backend.createSession(source, options);
     } catch (e) {
@@ -395,8 +429,4 @@ export class ModelLifecycle implements ModelCatalog {
       await Promise.all(v.sessions.map((s) => s.dispose().catch(() => undefined)));
     }
   }
-}
-
-function valueInfo(t: { name?: string; data_type?: string; dims?: number[] }): ValueInfo {
-  return { name: t.name ?? '', dtype: dtypeFromConfig(t.data_type ?? '')?.wire ?? 'FP32', shape: t.dims ?? [] };
 }

@@ -2,6 +2,7 @@ import { isOfsError } from '../../errors.js';
 import type { Graph } from '../graph/ir.js';
 import type { Problem } from '../problem.js';
 import { checkConfig } from './config-rules.js';
+import { checkEnsemble, isEnsemble, type ComposingModel } from './ensemble-rules.js';
 import { checkAgainstGraph } from './graph-rules.js';
 import { checkLabels, type LabelFileFacts } from './label-rules.js';
 import { readModelIO } from './model-io.js';
@@ -10,6 +11,11 @@ import { scanRepository, type ScannedModel } from './scan.js';
 export interface ValidateOptions {
   /** Whether a usable GPU is present; when false, KIND_GPU instance groups get a warning. */
   readonly gpuAvailable?: boolean;
+  /**
+   * The other models of the store, for checking an ensemble's steps against them (undefined: not in
+   * the store). Without it an ensemble's steps are not checked against the composing models.
+   */
+  readonly composing?: (name: string) => Promise<ComposingModel | undefined>;
 }
 
 export interface ModelReport {
@@ -36,7 +42,12 @@ export async function validateRepository(storeDir: string, opts: ValidateOptions
     return { models: [], problems: [{ severity: 'error', file: storeDir, message: e.message, fix: e.fix }] };
   }
   const models: ModelReport[] = [];
-  for (const model of scan.models) models.push({ name: model.name, problems: await validateModel(model, opts) });
+  const byName = new Map(scan.models.map((m) => [m.name, m]));
+  const composing = async (name: string): Promise<ComposingModel | undefined> => {
+    const m = byName.get(name);
+    return m && { name, config: m.config, versions: m.selectedVersions };
+  };
+  for (const model of scan.models) models.push({ name: model.name, problems: await validateModel(model, { composing, ...opts }) });
   const problems: Problem[] =
     scan.models.length === 0
       ? [{ severity: 'warning', file: storeDir, message: `the model repository ${storeDir} holds no model folder`, fix: 'add one folder per model (`ofserve init` writes one)' }]
@@ -66,6 +77,15 @@ export async function validateModelGraphs(
     const facts = new Map<string, LabelFileFacts>();
     for (const l of model.labels) if (l.labels) facts.set(l.output, { file: l.file, count: l.labels.length, crlf: l.crlf });
     problems.push(...checkLabels(config, facts, ctx));
+    if (config.ensemble_scheduling || isEnsemble(config)) {
+      const found = new Map<string, ComposingModel>();
+      for (const step of config.ensemble_scheduling?.step ?? []) {
+        const name = step.model_name;
+        const m = name && opts.composing ? await opts.composing(name) : undefined;
+        if (name && m) found.set(name, m);
+      }
+      if (opts.composing) problems.push(...checkEnsemble(config, ctx, (name) => found.get(name)));
+    }
   }
   for (const v of model.versions) {
     if (!v.payload || !model.selectedVersions.includes(v.version)) continue;
