@@ -170,6 +170,7 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
     .option('-u, --url <url>', 'server URL (default: localhost:8000, or localhost:8001 with -i grpc)')
     .addOption(new Option('-i, --protocol <p>', 'http or grpc').choices(['http', 'grpc']).default('http'))
     .addOption(new Option('--normalize <mode>', 'unit: scale to [0,1] (the reference client); imagenet: also mean/std').choices(['unit', 'imagenet']).default('unit'))
+    .option('--send-image', 'send the files as they are (BYTES) to a model that decodes images on the server, e.g. resnet50_pipeline')
     .option('--json', 'print the result as JSON')
     .action(async (images: string[], o) => {
       const { classify, formatClassifyTable } = await import('./commands/classify.js');
@@ -182,6 +183,7 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
         url: o.url,
         protocol: o.protocol,
         normalize: o.normalize,
+        sendImage: o.sendImage,
       });
       if (o.json) printJson(io, result);
       else io.stdout(formatClassifyTable(result));

@@ -7,6 +7,7 @@ import { inferInput } from '../client/infer-input.js';
 import { inferImageShape, type ImageInputShape } from '../image/image-shape.js';
 import type { Normalization } from '../image/pixels.js';
 import { checkImageFile, loadImageTensor } from '../image/preprocess.js';
+import { encodedImageInput, encodedImagesInput } from './encoded-images.js';
 import { renderTable } from './print.js';
 
 export interface ClassifyOptions {
@@ -22,6 +23,8 @@ export interface ClassifyOptions {
   readonly protocol?: string;
   /** Default 'unit' (÷255, the reference client's preprocessing). */
   readonly normalize?: Normalization;
+  /** Send each file's own bytes (a BYTES input) to a model that decodes images on the server. */
+  readonly sendImage?: boolean;
   /** Image paths are relative to this folder. */
   readonly cwd: string;
   readonly timeoutMs?: number;
@@ -78,8 +81,9 @@ async function classifyWith(client: InferenceClient, opts: ClassifyOptions, top:
   const metadata = await client.getModelMetadata(model, opts.version);
   const config = await modelConfigOrUndefined(client, model, opts.version);
 
-  const shape = inferImageShape(config?.input?.length ? config : metadata, model);
-  if (shape.datatype !== 'FP32') {
+  const encoded = opts.sendImage ? encodedImageInput(metadata, model) : undefined;
+  const shape = encoded ? undefined : inferImageShape(config?.input?.length ? config : metadata, model);
+  if (shape && shape.datatype !== 'FP32') {
     throw ofsError('OFS_NOT_IMAGE_MODEL', model, `input '${shape.inputName}' is ${shape.datatype}; classify sends FP32`);
   }
   const output = metadata.outputs[0]?.name;
@@ -91,17 +95,10 @@ async function classifyWith(client: InferenceClient, opts: ClassifyOptions, top:
   let version: string | undefined;
   for (let start = 0; start < opts.images.length; start += chunkSize) {
     const chunk = opts.images.slice(start, start + chunkSize);
-    const tensors = await Promise.all(
-      chunk.map((image) =>
-        loadImageTensor(resolve(opts.cwd, image), {
-          width: shape.width,
-          height: shape.height,
-          layout: shape.layout,
-          scale: opts.normalize ?? 'unit',
-        }),
-      ),
-    );
-    const result = await client.infer(model, [inferInput(shape.inputName, 'FP32', requestShape(shape, maxBatch, chunk.length), concat(tensors))], {
+    const input = encoded
+      ? await encodedImagesInput(encoded, chunk.map((image) => resolve(opts.cwd, image)), maxBatch)
+      : await pixelsInput(shape as ImageInputShape, chunk.map((image) => resolve(opts.cwd, image)), maxBatch, opts.normalize);
+    const result = await client.infer(model, [input], {
       version: opts.version,
       outputs: [{ name: output, classCount: top }],
     });
@@ -122,6 +119,11 @@ async function pickModel(client: InferenceClient): Promise<string> {
   if (ready) return ready.name;
   const listed = names.length === 0 ? 'no models' : `models ${names.join(', ')} but none is READY`;
   throw ofsError('OFS_BAD_ARGUMENT', `the server at ${client.url} lists ${listed}; pass --model NAME`);
+}
+
+async function pixelsInput(shape: ImageInputShape, paths: readonly string[], maxBatch: number, normalize: Normalization = 'unit') {
+  const tensors = await Promise.all(paths.map((p) => loadImageTensor(p, { width: shape.width, height: shape.height, layout: shape.layout, scale: normalize })));
+  return inferInput(shape.inputName, 'FP32', requestShape(shape, maxBatch, paths.length), concat(tensors));
 }
 
 function requestShape(shape: ImageInputShape, maxBatch: number, count: number): number[] {

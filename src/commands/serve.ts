@@ -4,6 +4,7 @@ import { ofsError } from '../errors.js';
 import { BackendRegistry } from '../core/backend.js';
 import { createLogger, silentLogger, type Logger } from '../core/log.js';
 import { ModelLifecycle, type ControlMode } from '../core/repository/lifecycle.js';
+import { ImagePreprocessBackend } from '../runtime/image/backend.js';
 import { OrtBackend } from '../runtime/onnxruntime/backend.js';
 import { NativeBackend } from '../runtime/native/backend.js';
 import { probeGpu } from '../runtime/native/loader.js';
@@ -82,6 +83,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
 
   const backends = new BackendRegistry();
   backends.register(new OrtBackend(), 10);
+  backends.registerNamed(new ImagePreprocessBackend());
   const gpu = probeGpu();
   if (gpu.binding) backends.register(new NativeBackend(gpu.binding), 20);
   log.verbose(1, `GPU: ${gpu.available ? 'available' : 'not available'} (${gpu.reason})`);
