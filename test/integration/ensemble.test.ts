@@ -164,6 +164,34 @@ describe('ensembles in a model store', () => {
     await lc.stop();
   });
 
+  it('ensembles that use each other are a cycle: validate says so and neither loads (no request loops forever)', async () => {
+    const loop = (name: string, other: string) => `name: "${name}" platform: "ensemble" max_batch_size: 4
+input [ { name: "IMAGE" data_type: TYPE_FP32 dims: [ 3, 224, 224 ] } ]
+output [ { name: "A" data_type: TYPE_FP32 dims: [ 3, 224, 224 ] } ]
+ensemble_scheduling { step [ { model_name: "${other}" input_map { key: "IMAGE" value: "IMAGE" } output_map { key: "A" value: "A" } } ] }
+`;
+    const dir = await store({ 'ping/config.pbtxt': loop('ping', 'pong'), 'ping/1/': '', 'pong/config.pbtxt': loop('pong', 'ping'), 'pong/1/': '' });
+    const report = await validateRepository(dir);
+    const messages = (name: string) => report.models.find((m) => m.name === name)?.problems.map((p) => p.message) ?? [];
+    expect(messages('ping')).toContain('ensembles use each other in a cycle: ping → pong → ping; a request would never finish');
+    expect(messages('pong')).toContain('ensembles use each other in a cycle: pong → ping → pong; a request would never finish');
+    const lc = lifecycle(dir, 'none');
+    const failures = await lc.start();
+    expect(failures.map((f) => f.model).sort()).toEqual(['ping', 'pong']);
+    expect(lc.index().filter((e) => e.state === 'READY').map((e) => e.name)).toEqual(['both', 'colour_a', 'colour_b']);
+    await lc.stop();
+  });
+
+  it('an ensemble whose composing model fails to load is not ready, and names that model', async () => {
+    const dir = await store({ 'colour_b/config.pbtxt': composing('colour_b').replace('dims: [ 3, 224, 224 ]', 'dims: [ 3, 100, 100 ]') });
+    const lc = lifecycle(dir, 'none');
+    const failures = await lc.start();
+    expect(failures.map((f) => f.model).sort()).toEqual(['both', 'colour_b']);
+    expect(failures.find((f) => f.model === 'both')?.reason).toMatch(/^composing model 'colour_b' of step 1 is not available: /);
+    expect(lc.index().find((e) => e.name === 'colour_a')?.state).toBe('READY');
+    await lc.stop();
+  });
+
   it('an ensemble whose step names a model not in the store does not load, and says why', async () => {
     const dir = await store({ 'both/config.pbtxt': ENSEMBLE.replace('"colour_b"', '"colour_c"') });
     const report = await validateRepository(dir);

@@ -1,4 +1,5 @@
 import { isOfsError } from '../../errors.js';
+import type { ModelConfig } from '../config/model-config.js';
 import type { Graph } from '../graph/ir.js';
 import type { Problem } from '../problem.js';
 import { readImagePreprocess } from '../config/image-preprocess.js';
@@ -57,6 +58,32 @@ export async function validateRepository(storeDir: string, opts: ValidateOptions
   return { models, problems };
 }
 
+/** A chain of ensembles through their steps that leads back to `start`, or undefined. */
+async function ensembleCycle(
+  start: string,
+  config: ModelConfig,
+  composing: (name: string) => Promise<ComposingModel | undefined>,
+): Promise<string[] | undefined> {
+  const path = [start];
+  const seen = new Set<string>();
+  const visit = async (c: ModelConfig): Promise<string[] | undefined> => {
+    for (const step of c.ensemble_scheduling?.step ?? []) {
+      const name = step.model_name ?? '';
+      if (name === start && path.length > 1) return [...path, name];
+      if (!name || name === start || seen.has(name)) continue;
+      seen.add(name);
+      const m = await composing(name);
+      if (!m?.config || !isEnsemble(m.config)) continue;
+      path.push(name);
+      const found = await visit(m.config);
+      if (found) return found;
+      path.pop();
+    }
+    return undefined;
+  };
+  return visit(config);
+}
+
 /** The problems of one scanned model (the scan's own first). */
 export async function validateModel(model: ScannedModel, opts: ValidateOptions = {}): Promise<Problem[]> {
   return (await validateModelGraphs(model, opts)).problems;
@@ -87,7 +114,19 @@ export async function validateModelGraphs(
         const m = name && opts.composing ? await opts.composing(name) : undefined;
         if (name && m) found.set(name, m);
       }
-      if (opts.composing) problems.push(...checkEnsemble(config, ctx, (name) => found.get(name)));
+      if (opts.composing) {
+        problems.push(...checkEnsemble(config, ctx, (name) => found.get(name)));
+        const cycle = await ensembleCycle(model.name, config, opts.composing);
+        if (cycle) {
+          problems.push({
+            severity: 'error',
+            file: ctx.file,
+            field: 'ensemble_scheduling.step',
+            message: `ensembles use each other in a cycle: ${cycle.join(' → ')}; a request would never finish`,
+            fix: 'make one of them stop using the other',
+          });
+        }
+      }
     }
   }
   for (const v of model.versions) {
