@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { formatJson } from './commands/print.js';
 import { isOfsError, ofsError, type ErrorKind } from './errors.js';
+import { isTritonserverInvocation, translateTritonserverArgv } from './commands/tritonserver-argv.js';
 
 /**
  * Every command and flag in one place. Each action lazily imports its command module and calls a plain
@@ -17,6 +18,7 @@ const EXIT_BY_KIND: Readonly<Record<ErrorKind, number>> = {
   UNSUPPORTED: 1,
   UNAVAILABLE: 3,
   INTERNAL: 1,
+  CANCELLED: 1,
 };
 export const EXIT_USAGE = 2;
 
@@ -58,6 +60,12 @@ function bool(value: string | undefined): boolean {
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
+}
+
+/** Both spellings of the repository flag, in order; the default only when neither is given. */
+function modelStores(store: string[] | undefined, repository: string[] | undefined): string | string[] {
+  const all = [...(store ?? []), ...(repository ?? [])];
+  return all.length > 1 ? all : (all[0] ?? 'model_repository');
 }
 
 function printJson(io: CliIo, value: unknown): void {
@@ -119,8 +127,8 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
   program
     .command('serve')
     .description('start the KServe v2 / Triton-compatible server (HTTP 8000, gRPC 8001, metrics 8002)')
-    .option('--model-store <dir>', 'model repository', 'model_repository')
-    .addOption(new Option('--model-repository <dir>', 'alias of --model-store').hideHelp())
+    .option('--model-store <dir>', 'model repository (repeatable, as tritonserver; default: model_repository)', collect)
+    .addOption(new Option('--model-repository <dir>', 'alias of --model-store').hideHelp().argParser(collect))
     .option('--http-port <port>', 'HTTP port', port, 8000)
     .option('--grpc-port <port>', 'gRPC port', port, 8001)
     .option('--metrics-port <port>', 'Prometheus metrics port', port, 8002)
@@ -143,7 +151,7 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
       const { serve } = await import('./commands/serve.js');
       const server = await serve({
         cwd: process.cwd(),
-        modelStore: o.modelRepository ?? o.modelStore,
+        modelStore: modelStores(o.modelStore, o.modelRepository),
         httpPort: o.allowHttp ? o.httpPort : undefined,
         grpcPort: o.allowGrpc ? o.grpcPort : undefined,
         metricsPort: o.allowMetrics ? o.metricsPort : undefined,
@@ -264,9 +272,21 @@ export function reportError(e: unknown, io: CliIo): number {
   return 1;
 }
 
+/** The long flags of one command, for the tritonserver translator. */
+function longFlags(program: Command, command: string): Set<string> {
+  const cmd = program.commands.find((c) => c.name() === command);
+  return new Set((cmd?.options ?? []).map((o) => o.long).filter((l): l is string => l !== undefined));
+}
+
 export async function main(argv: string[], io: CliIo = defaultIo): Promise<void> {
   const program = buildProgram(io);
   try {
+    if (isTritonserverInvocation(argv[2])) {
+      // `docker run <image> tritonserver --model-store=/models …`: the same server, Triton's command line
+      const translated = translateTritonserverArgv(argv.slice(3), longFlags(program, 'serve'));
+      if (translated.warning) io.stderr(`ofserve: warning: ${translated.warning}`);
+      argv = [...argv.slice(0, 2), ...translated.argv];
+    }
     await program.parseAsync(argv);
   } catch (e) {
     // commander signals help/version (exitCode 0) and usage errors, a missing command included, by

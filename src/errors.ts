@@ -3,7 +3,7 @@
  * code through one table per protocol), a message built from arguments, and a fix for the user.
  *
  * Messages that Triton clients match on (unknown model, binary size errors, …) repeat Triton's wording
- * exactly; see ../shared/reference/triton-protocol.md.
+ * exactly, as read from Triton's server and core sources (HTTP/gRPC handlers, model manager).
  */
 
 export type ErrorKind =
@@ -12,7 +12,9 @@ export type ErrorKind =
   | 'UNAVAILABLE'
   | 'UNSUPPORTED'
   | 'INTERNAL'
-  | 'ALREADY_EXISTS';
+  | 'ALREADY_EXISTS'
+  /** The client gave up (closed connection, cancelled call) before the request ran. */
+  | 'CANCELLED';
 
 export interface ErrorSpec<A extends unknown[]> {
   readonly kind: ErrorKind;
@@ -157,7 +159,17 @@ export const ERRORS = {
     (limit: number) => `request body is larger than the server limit of ${limit} bytes`,
     'send smaller batches, or start the server with a larger --http-max-body',
   ),
+  OFS_TENSOR_DATA: def(
+    'INVALID_ARG',
+    (what: string) => what,
+    'give tensor data as a typed array of the datatype (Float32Array for FP32, BigInt64Array for INT64, …) or strings for BYTES, with as many elements as the shape',
+  ),
   OFS_INFER_OUTPUT: def('INVALID_ARG', (what: string) => what, 'request outputs listed by GET /v2/models/{model}'),
+  OFS_INFER_PARAMETER: def(
+    'INVALID_ARG',
+    (name: string, got: string) => `parameter '${name}' must be an unsigned integer, got ${got}`,
+    "send 'priority' as a level number (1 = highest) and 'timeout' in microseconds, both as integers",
+  ),
   OFS_INFER_HEADER_LENGTH: def(
     'INVALID_ARG',
     (got: string, contentLength: number) =>
@@ -182,6 +194,21 @@ export const ERRORS = {
     'check that the model opens in onnxruntime (default-domain ops, opset 7 to 21), or re-export it',
   ),
   OFS_SERVER_SHUTTING_DOWN: def('UNAVAILABLE', () => 'server is shutting down', 'retry against a running server'),
+  OFS_REQUEST_CANCELLED: def(
+    'CANCELLED',
+    () => 'request was cancelled while queued: the client closed the connection or cancelled the call',
+    'keep the connection open until the response arrives, or raise the client timeout',
+  ),
+  OFS_QUEUE_FULL: def(
+    'UNAVAILABLE',
+    () => 'Exceeds maximum queue size',
+    "retry later, or raise the model's dynamic_batching max_queue_size",
+  ),
+  OFS_REQUEST_TIMEOUT: def(
+    'UNAVAILABLE',
+    () => 'Request timeout expired',
+    "retry later, or raise the request's timeout / the model's default_timeout_microseconds",
+  ),
   OFS_MODEL_LOAD_FAILED: def(
     'INVALID_ARG',
     (model: string, why: string) => `failed to load '${model}': ${why}`,

@@ -1,7 +1,7 @@
 import { ofsError } from '../errors.js';
 import { elementCount, type TypedArray, type WireDatatype } from '../core/tensor/dtype.js';
 import type { Tensor } from '../core/tensor/tensor.js';
-import { countElements, valuesToBytes } from './tensor-values.js';
+import { countElements, valuesToBytes } from '../protocol/typed-tensor.js';
 
 /** One input of an infer request (tritonclient's InferInput): a tensor plus how it travels. */
 export interface InferInput extends Tensor {

@@ -1,8 +1,10 @@
 import { ofsError } from '../errors.js';
 import type { WireDatatype } from '../core/tensor/dtype.js';
 import type { Tensor } from '../core/tensor/tensor.js';
-import { deserializeStrings } from './bytes-codec.js';
-import { bytesToFloat32, dtypeOrThrow, jsonValuesToBytes } from './tensor-values.js';
+import { dtypeFromWire } from '../core/tensor/dtype.js';
+import { parseJsonExact } from '../protocol/json-exact.js';
+import { jsonDataToBytes } from '../protocol/json-tensor.js';
+import { bytesToFloat32, bytesToStrings } from '../protocol/typed-tensor.js';
 import type { InferOutputJson, InferResponseJson } from './v2-types.js';
 
 const decoder = new TextDecoder('utf-8');
@@ -46,17 +48,17 @@ export class InferResult {
   /** The output as a Tensor: little-endian bytes, BYTES in length-prefixed form, whatever way it came. */
   asTensor(name: string): Tensor {
     const out = this.output(name);
-    let info;
-    try {
-      info = dtypeOrThrow(out.datatype);
-    } catch (e) {
-      throw this.bad(`output '${name}': ${(e as Error).message}`);
-    }
+    const info = dtypeFromWire(out.datatype);
+    if (!info) throw this.bad(`output '${name}': unknown datatype '${out.datatype}'`);
     let data = this.binary.get(name);
     if (!data) {
       if (!Array.isArray(out.data)) throw this.bad(`output '${name}' has neither binary data nor a data array`);
+      if (!Array.isArray(out.shape) || !out.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+        throw this.bad(`output '${name}' has shape ${JSON.stringify(out.shape)}`);
+      }
       try {
-        data = jsonValuesToBytes(out.datatype, out.data);
+        // The server's own JSON reader: the same element checks, and exact INT64/UINT64.
+        data = jsonDataToBytes(name, out.datatype, out.shape, out.data);
       } catch (e) {
         throw this.bad(`output '${name}': ${(e as Error).message}`);
       }
@@ -90,7 +92,7 @@ export class InferResult {
       return (out.data as unknown[]).flat(Infinity).map((v) => String(v));
     }
     try {
-      return deserializeStrings(binary);
+      return bytesToStrings(binary);
     } catch (e) {
       throw this.bad(`output '${name}': ${(e as Error).message}`);
     }
@@ -114,7 +116,7 @@ export function decodeInferResponse(body: Uint8Array, headerLength: number | und
   }
   let json: InferResponseJson;
   try {
-    json = JSON.parse(decoder.decode(body.subarray(0, jsonEnd))) as InferResponseJson;
+    json = parseJsonExact(decoder.decode(body.subarray(0, jsonEnd))) as InferResponseJson;
   } catch (e) {
     throw bad(`the response JSON does not parse: ${(e as Error).message}`);
   }

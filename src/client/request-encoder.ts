@@ -1,6 +1,7 @@
 import { ofsError } from '../errors.js';
 import type { InferInput, RequestedOutput } from './infer-input.js';
-import { bytesToJsonValues } from './tensor-values.js';
+import { stringifyJsonExact } from '../protocol/json-exact.js';
+import { tensorToJsonValues } from '../protocol/json-tensor.js';
 import type { InferInputJson, InferRequestedOutputJson, InferRequestJson, Parameters } from './v2-types.js';
 
 export interface InferRequestOptions {
@@ -34,8 +35,11 @@ export function encodeInferRequest(inputs: readonly InferInput[], options: Infer
       entry.parameters = { binary_data_size: input.data.byteLength };
       blocks.push(input.data);
     } else {
+      if (input.datatype === 'FP16' || input.datatype === 'BF16') {
+        throw ofsError('OFS_BAD_ARGUMENT', `input '${input.name}': ${input.datatype} tensors can only travel as binary data`);
+      }
       try {
-        entry.data = bytesToJsonValues(input.datatype, input.data);
+        entry.data = tensorToJsonValues(input.datatype, input.data);
       } catch (e) {
         throw ofsError('OFS_BAD_ARGUMENT', `input '${input.name}': ${(e as Error).message}`);
       }
@@ -54,7 +58,8 @@ export function encodeInferRequest(inputs: readonly InferInput[], options: Infer
   }
   if (Object.keys(parameters).length > 0) json.parameters = parameters;
 
-  const header = encoder.encode(JSON.stringify(json));
+  // stringifyJsonExact: INT64/UINT64 data beyond 2^53 goes out digit for digit, as bigint holds it.
+  const header = encoder.encode(stringifyJsonExact(json));
   if (blocks.length === 0) return { body: header, headerLength: undefined, json };
   const total = blocks.reduce((n, b) => n + b.byteLength, header.byteLength);
   const body = new Uint8Array(total);

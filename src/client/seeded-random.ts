@@ -1,5 +1,5 @@
 import { dtypeFromWire } from '../core/tensor/dtype.js';
-import { serializeBytes } from './bytes-codec.js';
+import { serializeBytesElements } from '../core/tensor/bytes.js';
 
 /** A small deterministic PRNG (mulberry32): same seed, same input data, comparable perf runs. */
 export function seededRandom(seed: number): () => number {
@@ -30,7 +30,7 @@ export function randomTensorData(datatype: string, count: number, random: () => 
     const strings = Array.from({ length: count }, () =>
       Array.from({ length: 8 }, () => String.fromCharCode(97 + Math.floor(random() * 26))).join(''),
     );
-    return serializeBytes(strings);
+    return serializeBytesElements(strings);
   }
   const info = dtypeFromWire(datatype);
   if (!info?.array) throw new Error(`cannot generate random ${datatype} data`);

@@ -21,7 +21,8 @@ import { createMetricsApp } from '../server/metrics/app.js';
 
 export interface ServeOptions {
   readonly cwd: string;
-  readonly modelStore: string;
+  /** One repository, or several (tritonserver's repeated --model-repository). */
+  readonly modelStore: string | readonly string[];
   /** undefined = that endpoint is off; 0 = a free port. */
   readonly httpPort?: number;
   readonly grpcPort?: number;
@@ -77,7 +78,8 @@ async function closeDraining(app: FastifyInstance): Promise<void> {
 
 export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const log = opts.logger ?? (opts.quiet ? silentLogger : createLogger({ verbose: opts.logVerbose }));
-  const storeDir = path.resolve(opts.cwd, opts.modelStore);
+  const storeDirs = (typeof opts.modelStore === 'string' ? [opts.modelStore] : opts.modelStore).map((d) => path.resolve(opts.cwd, d));
+  const storeDir = storeDirs[0] ?? path.resolve(opts.cwd, 'model_repository');
   const host = opts.address ?? '0.0.0.0';
   const shownHost = host === '0.0.0.0' ? 'localhost' : host;
 
@@ -90,6 +92,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
 
   const lifecycle = new ModelLifecycle({
     storeDir,
+    storeDirs,
     backends,
     gpu,
     strictGpu: Boolean(opts.strict),

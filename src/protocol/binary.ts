@@ -1,6 +1,7 @@
 import { ofsError } from '../errors.js';
 import type { Tensor } from '../core/tensor/tensor.js';
 import { parseInferRequest } from './infer-request.js';
+import { parseJsonExact } from './json-exact.js';
 import { tensorToJsonText } from './json-tensor.js';
 import type { V2InferRequest, V2Parameters } from './v2-types.js';
 
@@ -43,7 +44,8 @@ export function decodeInferBody(body: Uint8Array, headerLength: number | undefin
   const jsonLength = headerLength ?? body.length;
   let json: unknown;
   try {
-    json = JSON.parse(Buffer.from(body.buffer, body.byteOffset, jsonLength).toString('utf8'));
+    // parseJsonExact: INT64/UINT64 data beyond 2^53 is read digit for digit, as Triton does.
+    json = parseJsonExact(Buffer.from(body.buffer, body.byteOffset, jsonLength).toString('utf8'));
   } catch (e) {
     throw ofsError('OFS_INFER_JSON', e instanceof Error ? e.message : String(e));
   }

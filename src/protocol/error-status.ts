@@ -12,6 +12,8 @@ export const HTTP_STATUS_BY_KIND: Readonly<Record<ErrorKind, number>> = {
   UNSUPPORTED: 501,
   INTERNAL: 500,
   ALREADY_EXISTS: 400,
+  // Triton's HttpCodeFromError has no case for CANCELLED and falls through to 400.
+  CANCELLED: 400,
 };
 
 /** grpc-js `status` numbers (INVALID_ARGUMENT=3, NOT_FOUND=5, …), kept numeric so core needs no grpc import. */
@@ -22,6 +24,7 @@ export const GRPC_CODE_BY_KIND: Readonly<Record<ErrorKind, number>> = {
   UNSUPPORTED: 12,
   INTERNAL: 13,
   ALREADY_EXISTS: 6,
+  CANCELLED: 1,
 };
 
 export function httpStatusOf(kind: ErrorKind): number {

@@ -18,15 +18,23 @@ function bad(what: string): Error {
 function parseParameters(v: unknown, where: string): V2Parameters | undefined {
   if (v === undefined) return undefined;
   if (!isObject(v)) throw bad(where);
-  for (const value of Object.values(v)) {
-    if (typeof value !== 'boolean' && typeof value !== 'number' && typeof value !== 'string') throw bad(where);
+  for (const [key, value] of Object.entries(v)) {
+    // An int64 parameter beyond 2^53 arrives as bigint (parseJsonExact); parameters are numbers here.
+    if (typeof value === 'bigint') v[key] = Number(value);
+    else if (typeof value !== 'boolean' && typeof value !== 'number' && typeof value !== 'string') throw bad(where);
   }
   return v as V2Parameters;
 }
 
-function parseShape(v: unknown): number[] {
+function parseShape(v: unknown, input: string): number[] {
   if (!Array.isArray(v)) throw bad('shape');
-  for (const d of v) if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) throw bad('shape');
+  for (const d of v) {
+    // A dimension beyond 2^53 arrives as bigint from the exact JSON parser: no tensor can be that big.
+    if (typeof d === 'bigint') {
+      throw ofsError('OFS_INFER_INPUT', `Unable to parse 'shape' of input '${input}': dimension ${d} is too large`);
+    }
+    if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) throw bad('shape');
+  }
   return v as number[];
 }
 
@@ -55,7 +63,7 @@ function parseInput(v: unknown): V2InferInput {
   checkOneDataSource(v, parameters);
   if (typeof v.name !== 'string') throw bad('name');
   if (typeof v.datatype !== 'string') throw bad('datatype');
-  const shape = parseShape(v.shape);
+  const shape = parseShape(v.shape, v.name);
   if (parameters?.shared_memory_region !== undefined) {
     throw ofsError('OFS_PROTOCOL_UNSUPPORTED', 'shared memory inputs are not supported by this server');
   }

@@ -3,6 +3,7 @@ import { dtypeFromWire, elementCount, type WireDatatype } from '../core/tensor/d
 import type { Tensor } from '../core/tensor/tensor.js';
 import { parseBytesElements, serializeBytesElements } from '../core/tensor/bytes.js';
 import { bfloat16ToNumber, halfToNumber } from './half.js';
+import { stringifyJsonExact } from './json-exact.js';
 
 /**
  * JSON `data` arrays ↔ tensor bytes. Requests may nest `data` or send it flat (row-major either way);
@@ -29,43 +30,69 @@ function flatten(data: unknown, out: unknown[]): void {
 }
 
 function badElement(input: string, datatype: string, value: unknown): Error {
-  return ofsError('OFS_INFER_INPUT', `Unable to parse 'data': expected ${datatype} element for input '${input}', got ${JSON.stringify(value)}`);
+  return ofsError('OFS_INFER_INPUT', `Unable to parse 'data': expected ${datatype} element for input '${input}', got ${stringifyJsonExact(value)}`);
 }
 
 /**
  * Inclusive ranges of the integer datatypes. A JSON number outside them would be wrapped by the
- * DataView setters (300 becoming 44 as UINT8), so it is refused; 64-bit types stop where JSON numbers
- * stop being exact.
+ * DataView setters (300 becoming 44 as UINT8), so it is refused. 64-bit values beyond 2^53 arrive as
+ * bigint from parseJsonExact (protocol/json-exact.ts) and are checked against the full 64-bit range.
  */
-const INTEGER_RANGE: Readonly<Record<string, readonly [number, number]>> = {
-  INT8: [-128, 127],
-  UINT8: [0, 255],
-  INT16: [-32768, 32767],
-  UINT16: [0, 65535],
-  INT32: [-(2 ** 31), 2 ** 31 - 1],
-  UINT32: [0, 2 ** 32 - 1],
-  INT64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
-  UINT64: [0, Number.MAX_SAFE_INTEGER],
+const INTEGER_RANGE: Readonly<Record<string, readonly [bigint, bigint]>> = {
+  INT8: [-128n, 127n],
+  UINT8: [0n, 255n],
+  INT16: [-32768n, 32767n],
+  UINT16: [0n, 65535n],
+  INT32: [-(2n ** 31n), 2n ** 31n - 1n],
+  UINT32: [0n, 2n ** 32n - 1n],
+  INT64: [-(2n ** 63n), 2n ** 63n - 1n],
+  UINT64: [0n, 2n ** 64n - 1n],
 };
 
+function outOfRange(input: string, datatype: string, value: number | bigint): Error {
+  const [lo, hi] = INTEGER_RANGE[datatype] ?? [0n, -1n];
+  return ofsError('OFS_INFER_INPUT', `Unable to parse 'data': ${value} is out of range for ${datatype} input '${input}' (${lo} to ${hi})`);
+}
+
+/** An integer element as a number (types up to 32 bits). */
 function asInteger(input: string, datatype: string, value: unknown): number {
-  const [lo, hi] = INTEGER_RANGE[datatype] ?? [0, -1];
+  const [lo, hi] = INTEGER_RANGE[datatype] ?? [0n, -1n];
+  if (typeof value === 'bigint') throw outOfRange(input, datatype, value);
   if (typeof value !== 'number' || !Number.isInteger(value)) throw badElement(input, datatype, value);
-  if (value < lo || value > hi) {
-    const exact = datatype.endsWith('64') && Math.abs(value) > Number.MAX_SAFE_INTEGER;
-    throw ofsError(
-      'OFS_INFER_INPUT',
-      exact
-        ? `Unable to parse 'data': ${JSON.stringify(value)} for ${datatype} input '${input}' is beyond 2^53 and cannot be read exactly from JSON; send the input as binary data`
-        : `Unable to parse 'data': ${JSON.stringify(value)} is out of range for ${datatype} input '${input}' (${lo} to ${hi})`,
-    );
-  }
+  if (value < lo || value > hi) throw outOfRange(input, datatype, value);
   return value;
 }
 
 /**
+ * A 64-bit integer element, exact. A number beyond 2^53 can only have come from a float literal such
+ * as 1e19 (integer literals that large parse as bigint), which names no exact value.
+ */
+function asBigInteger(input: string, datatype: string, value: unknown): bigint {
+  const [lo, hi] = INTEGER_RANGE[datatype] ?? [0n, -1n];
+  let v: bigint;
+  if (typeof value === 'bigint') v = value;
+  else if (typeof value === 'number' && Number.isSafeInteger(value)) v = BigInt(value);
+  else if (typeof value === 'number' && Number.isInteger(value)) {
+    throw ofsError(
+      'OFS_INFER_INPUT',
+      `Unable to parse 'data': ${JSON.stringify(value)} for ${datatype} input '${input}' is not an exact integer; write it out in digits`,
+    );
+  } else throw badElement(input, datatype, value);
+  if (v < lo || v > hi) throw outOfRange(input, datatype, v);
+  return v;
+}
+
+/** A float element; an integer literal too long for a double still names a float value. */
+function asFloat(input: string, datatype: string, value: unknown): number {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'bigint') return Number(value);
+  throw badElement(input, datatype, value);
+}
+
+/**
  * Converts the JSON `data` of input `input` to little-endian row-major bytes (BYTES serialized with
- * length prefixes). Throws Triton's messages for an element count that does not match `shape`.
+ * length prefixes). `data` comes from parseJsonExact, so 64-bit integers may be bigint. Throws Triton's
+ * messages for an element count that does not match `shape`.
  */
 export function jsonDataToBytes(input: string, datatype: string, shape: readonly number[], data: unknown): Uint8Array {
   if (datatype === 'FP16' || datatype === 'BF16') {
@@ -104,19 +131,13 @@ export function jsonDataToBytes(input: string, datatype: string, shape: readonly
       case 'UINT8': view.setUint8(at, asInteger(input, wire, v)); break;
       case 'UINT16': view.setUint16(at, asInteger(input, wire, v), true); break;
       case 'UINT32': view.setUint32(at, asInteger(input, wire, v), true); break;
-      case 'UINT64': view.setBigUint64(at, BigInt(asInteger(input, wire, v)), true); break;
+      case 'UINT64': view.setBigUint64(at, asBigInteger(input, wire, v), true); break;
       case 'INT8': view.setInt8(at, asInteger(input, wire, v)); break;
       case 'INT16': view.setInt16(at, asInteger(input, wire, v), true); break;
       case 'INT32': view.setInt32(at, asInteger(input, wire, v), true); break;
-      case 'INT64': view.setBigInt64(at, BigInt(asInteger(input, wire, v)), true); break;
-      case 'FP32':
-        if (typeof v !== 'number') throw badElement(input, wire, v);
-        view.setFloat32(at, v, true);
-        break;
-      case 'FP64':
-        if (typeof v !== 'number') throw badElement(input, wire, v);
-        view.setFloat64(at, v, true);
-        break;
+      case 'INT64': view.setBigInt64(at, asBigInteger(input, wire, v), true); break;
+      case 'FP32': view.setFloat32(at, asFloat(input, wire, v), true); break;
+      case 'FP64': view.setFloat64(at, asFloat(input, wire, v), true); break;
       default:
         throw ofsError('OFS_INFER_INPUT', `invalid datatype for input ${input}`);
     }

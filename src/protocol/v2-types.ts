@@ -7,8 +7,11 @@
 export type V2ParameterValue = boolean | number | string;
 export type V2Parameters = Record<string, V2ParameterValue>;
 
-/** One element of `data`: numbers, bools, strings (BYTES), or nested arrays of them (row-major). */
-export type V2DataElement = number | boolean | string | null | V2DataElement[];
+/**
+ * One element of `data`: numbers, bools, strings (BYTES), or nested arrays of them (row-major).
+ * INT64/UINT64 values beyond 2^53 are bigint (protocol/json-exact.ts reads and writes them exactly).
+ */
+export type V2DataElement = number | bigint | boolean | string | null | V2DataElement[];
 
 export interface V2InferInput {
   name: string;

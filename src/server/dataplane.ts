@@ -31,6 +31,7 @@ export const SERVER_EXTENSIONS: readonly string[] = [
   'binary_tensor_data',
   'parameters',
   'statistics',
+  'schedule_policy',
 ];
 
 export const SERVER_NAME = 'triton';
@@ -67,6 +68,8 @@ export interface DataPlaneInferRequest {
   readonly outputs?: readonly RequestedOutput[];
   /** When the request arrived (process.hrtime.bigint()); defaults to when infer() is called. */
   readonly receivedNs?: bigint;
+  /** Aborts when the client goes away; a still-queued request is then dropped (see InferRequest.signal). */
+  readonly signal?: AbortSignal;
 }
 
 export interface DataPlaneInferResponse {
@@ -240,6 +243,22 @@ function checkParameters(parameters: V2Parameters | undefined): void {
   }
 }
 
+/**
+ * The schedule policy extension's `priority` and `timeout` (µs) request parameters: unsigned integers,
+ * as Triton parses them; undefined when absent.
+ */
+export function schedulePolicyOf(parameters: V2Parameters | undefined): { priority?: number; timeoutUs?: number } {
+  const read = (key: string): number | undefined => {
+    if (!parameters || !Object.hasOwn(parameters, key)) return undefined;
+    const v = parameters[key];
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw ofsError('OFS_INFER_PARAMETER', key, JSON.stringify(v));
+    return v;
+  };
+  const priority = read('priority');
+  const timeoutUs = read('timeout');
+  return { ...(priority !== undefined ? { priority } : {}), ...(timeoutUs !== undefined ? { timeoutUs } : {}) };
+}
+
 const CLASSIFIABLE: ReadonlySet<WireDatatype> = new Set([
   'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64', 'FP32', 'FP64',
 ]);
@@ -390,8 +409,10 @@ export class DataPlane {
     const receivedNs = request.receivedNs ?? this.#now();
     const model = this.model(request.model, request.version);
     let prepared: { tensors: Tensor[]; batchSize: number };
+    let policy: ReturnType<typeof schedulePolicyOf>;
     try {
       checkParameters(request.parameters);
+      policy = schedulePolicyOf(request.parameters);
       const inputs = request.rawInput ? [rawInputOf(model, request.rawInput)] : request.inputs;
       prepared = validateInputs(model, inputs);
       checkOutputs(model, request.outputs);
@@ -405,6 +426,8 @@ export class DataPlane {
       outputs: names,
       batchSize: prepared.batchSize,
       receivedNs,
+      signal: request.signal,
+      ...policy,
     });
     const wanted: readonly RequestedOutput[] = request.outputs ?? model.outputs.map((o) => ({ name: o.name }));
     const batched = maxBatchOf(model) > 0;

@@ -7,7 +7,7 @@ import { oneflowFixture } from '../fixtures/oneflow.js';
 import { repoDir } from '../fixtures/repo.js';
 
 /**
- * The models OneFlow itself saved (../shared/fixtures/oneflow), served through `ofserve serve` and
+ * The models OneFlow itself saved (test/data/oneflow), served through `ofserve serve` and
  * checked against arithmetic done by hand: a = ones(3,4), b = ones(4), so y = x·a + b = sum(x) + 1.
  */
 

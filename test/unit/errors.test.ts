@@ -29,6 +29,7 @@ const KIND_SET: Readonly<Record<ErrorKind, true>> = {
   UNSUPPORTED: true,
   INTERNAL: true,
   ALREADY_EXISTS: true,
+  CANCELLED: true,
 };
 const KINDS = new Set<string>(Object.keys(KIND_SET));
 
@@ -94,7 +95,7 @@ describe('ERRORS table', () => {
     }
   });
 
-  // The wording clients match on, copied from ../shared/reference/triton-protocol.md (not from errors.ts).
+  // The wording clients match on, copied from Triton's server sources (not from errors.ts).
   it('repeats Triton wording where clients match on it', () => {
     const msg = <C extends ErrorCode>(code: C, ...args: unknown[]) =>
       (ofsError as unknown as (c: C, ...a: unknown[]) => OfsError)(code, ...args).message;

@@ -47,6 +47,20 @@ export interface ModelInstanceGroup {
   gpus?: number[];
   profile?: string[];
   passive?: boolean;
+  host_policy?: string;
+  rate_limiter?: ModelRateLimiter;
+}
+
+export interface ModelRateLimiter {
+  resources?: { name?: string; global?: boolean; count?: number }[];
+  priority?: number;
+}
+
+export interface ModelQueuePolicy {
+  timeout_action?: 'REJECT' | 'DELAY';
+  default_timeout_microseconds?: number;
+  allow_timeout_override?: boolean;
+  max_queue_size?: number;
 }
 
 export interface ModelDynamicBatching {
@@ -55,6 +69,9 @@ export interface ModelDynamicBatching {
   preserve_ordering?: boolean;
   priority_levels?: number;
   default_priority_level?: number;
+  default_queue_policy?: ModelQueuePolicy;
+  /** Keyed by priority level (text format map keys arrive as strings). */
+  priority_queue_policy?: Record<string, ModelQueuePolicy>;
 }
 
 export interface ModelEnsemblingStep {

@@ -10,7 +10,7 @@ const TRITON_ONLY: Readonly<Record<string, readonly string[]>> = {
     'sequence_batching', 'model_operations', 'batch_input', 'batch_output',
     'model_repository_agents', 'model_metrics',
   ],
-  ModelInstanceGroup: ['rate_limiter', 'secondary_devices'],
+  ModelInstanceGroup: ['secondary_devices'],
   'ModelOptimizationPolicy.Cuda': ['graph_spec'],
 };
 

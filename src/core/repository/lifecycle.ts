@@ -29,6 +29,11 @@ export type ControlMode = 'none' | 'poll' | 'explicit';
 
 export interface LifecycleOptions {
   readonly storeDir: string;
+  /**
+   * Every repository, in command-line order (tritonserver takes several --model-repository); when
+   * absent, storeDir alone. A model folder name found in two of them is not served, as in Triton.
+   */
+  readonly storeDirs?: readonly string[];
   readonly backends: BackendRegistry;
   readonly gpu: { readonly available: boolean; readonly reason: string };
   /** Refuse KIND_GPU groups when no GPU is usable (Triton's behaviour) instead of running them on CPU. */
@@ -208,19 +213,36 @@ export class ModelLifecycle implements ModelCatalog {
     }
   }
 
-  #modelFolders(): Promise<string[]> {
-    return listModelFolders(this.#opts.storeDir);
+  get #stores(): readonly string[] {
+    return this.#opts.storeDirs?.length ? this.#opts.storeDirs : [this.#opts.storeDir];
   }
 
-  /** A plain folder name (no separators, not hidden, not `..`) of a folder (or link to one) in the store. */
+  async #modelFolders(): Promise<string[]> {
+    const names = new Set<string>();
+    for (const store of this.#stores) for (const name of await listModelFolders(store)) names.add(name);
+    return [...names].sort();
+  }
+
+  /** A plain folder name (no separators, not hidden, not `..`) of a folder (or link to one) in a store. */
   async #isModelFolder(name: string): Promise<boolean> {
-    if (name === '' || name.startsWith('.') || /[/\\\0]/.test(name) || path.basename(name) !== name) return false;
-    return stat(path.join(this.#opts.storeDir, name)).then((s) => s.isDirectory(), () => false);
+    return (await this.#storesHolding(name)).length > 0;
+  }
+
+  /** The repositories that hold a model folder of that name (more than one: the model is not unique). */
+  async #storesHolding(name: string): Promise<string[]> {
+    if (name === '' || name.startsWith('.') || /[/\\\0]/.test(name) || path.basename(name) !== name) return [];
+    const holding: string[] = [];
+    for (const store of this.#stores) {
+      if (await stat(path.join(store, name)).then((s) => s.isDirectory(), () => false)) holding.push(store);
+    }
+    return holding;
   }
 
   /** Changes when config.pbtxt, a label file or a version folder's payload changes. */
   async #fingerprint(name: string): Promise<string> {
-    const dir = path.join(this.#opts.storeDir, name);
+    const stores = await this.#storesHolding(name);
+    if (stores.length !== 1) return `stores:${stores.join('|')}`;
+    const dir = path.join(stores[0] as string, name);
     const parts: string[] = [];
     const walk = async (d: string, depth: number): Promise<void> => {
       let entries;
@@ -245,7 +267,10 @@ export class ModelLifecycle implements ModelCatalog {
   async #loadModel(name: string): Promise<LoadFailure | undefined> {
     const { log } = this.#opts;
     const fingerprint = await this.#fingerprint(name);
-    const scanned = await scanModel(this.#opts.storeDir, name).catch((e: unknown) => toOfsError(e));
+    const stores = await this.#storesHolding(name);
+    // Triton's wording ("failed to poll model 'm': not unique across all model repositories")
+    if (stores.length > 1) return this.#fail(name, fingerprint, `not unique across all model repositories (${stores.join(', ')})`);
+    const scanned = await scanModel(stores[0] ?? this.#opts.storeDir, name).catch((e: unknown) => toOfsError(e));
     if (scanned instanceof Error) return this.#fail(name, fingerprint, scanned.message);
     // An ensemble needs its steps' models: load those not loaded yet (explicit mode loads them with it).
     const composingFailure = isEnsemble(scanned.config) ? await this.#loadComposing(name, scanned.config as ModelConfig) : undefined;

@@ -3,19 +3,25 @@ import type { ModelConfig } from '../config/model-config.js';
 import type { ModelStats } from '../stats/model-stats.js';
 import { DirectScheduler } from './direct.js';
 import { DynamicBatchScheduler } from './dynamic-batcher.js';
+import { queueSettings } from './queue-policy.js';
 import type { Scheduler } from './scheduler.js';
 
-/** The scheduler a config asks for: the dynamic batcher when dynamic_batching is set on a batching model. */
+/**
+ * The scheduler a config asks for: the dynamic batcher whenever dynamic_batching is set. As in Triton,
+ * that includes a model with max_batch_size 0: it runs one request per execution, but its queue
+ * policy (max_queue_size, timeouts, priorities) still applies.
+ */
 export function createScheduler(config: ModelConfig, sessions: readonly Session[], stats: ModelStats): Scheduler {
   const maxBatchSize = config.max_batch_size ?? 0;
   const db = config.dynamic_batching;
-  if (db && maxBatchSize > 0) {
+  if (db) {
     return new DynamicBatchScheduler({
       sessions,
       stats,
-      maxBatchSize,
+      maxBatchSize: Math.max(1, maxBatchSize),
       preferredBatchSizes: db.preferred_batch_size ?? [],
-      maxQueueDelayNs: (db.max_queue_delay_microseconds ?? 0) * 1000,
+      maxQueueDelayNs: Number(db.max_queue_delay_microseconds ?? 0) * 1000,
+      queue: queueSettings(db),
     });
   }
   return new DirectScheduler({ sessions, stats });

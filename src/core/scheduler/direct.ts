@@ -1,6 +1,6 @@
 import type { Session } from '../backend.js';
 import type { ModelStats } from '../stats/model-stats.js';
-import { Drain, execute, hrClock, type Clock } from './execute.js';
+import { Drain, execute, hrClock, type Clock, type Pending } from './execute.js';
 import type { InferRequest, InferResult, Scheduler } from './scheduler.js';
 import { SessionPool } from './session-pool.js';
 
@@ -17,6 +17,8 @@ export class DirectScheduler implements Scheduler {
   readonly #stats: ModelStats;
   readonly #now: Clock;
   readonly #drain = new Drain();
+  /** Requests waiting for a free instance, oldest first; a cancelled one is spliced out. */
+  readonly #queue: Pending[] = [];
 
   constructor(options: DirectSchedulerOptions) {
     this.#pool = new SessionPool(options.sessions);
@@ -25,12 +27,32 @@ export class DirectScheduler implements Scheduler {
   }
 
   enqueue(request: InferRequest): Promise<InferResult> {
-    return this.#drain.accept(request, this.#stats, this.#now, (pending) => {
-      void this.#pool.acquire().then(async (session) => {
-        await execute(session, [pending], this.#stats, this.#now);
+    return this.#drain.accept(
+      request,
+      this.#stats,
+      this.#now,
+      (pending) => {
+        this.#queue.push(pending);
+        this.#dispatch();
+      },
+      (pending) => {
+        const at = this.#queue.indexOf(pending);
+        if (at < 0) return false;
+        this.#queue.splice(at, 1);
+        return true;
+      },
+    );
+  }
+
+  #dispatch(): void {
+    while (this.#queue.length > 0 && this.#pool.hasFree()) {
+      const pending = this.#queue.shift() as Pending;
+      const session = this.#pool.tryAcquire() as Session;
+      void execute(session, [pending], this.#stats, this.#now).then(() => {
         this.#pool.release(session);
+        this.#dispatch();
       });
-    });
+    }
   }
 
   inflight(): number {

@@ -1,7 +1,9 @@
+import { ofsError } from '../../errors.js';
 import type { Session } from '../backend.js';
 import type { ModelStats } from '../stats/model-stats.js';
 import { batchShapeKey } from './batch.js';
 import { Drain, execute, hrClock, type Clock, type Pending } from './execute.js';
+import { PriorityQueues, priorityLevel, queueSettings, type QueueSettings } from './queue-policy.js';
 import type { InferRequest, InferResult, Scheduler } from './scheduler.js';
 import { SessionPool } from './session-pool.js';
 
@@ -65,6 +67,8 @@ export interface DynamicBatchSchedulerOptions extends BatchPolicy {
   readonly sessions: readonly Session[];
   readonly stats: ModelStats;
   readonly now?: Clock;
+  /** max_queue_size, timeouts and priority levels (default: one unbounded level, no timeouts). */
+  readonly queue?: QueueSettings;
 }
 
 /** The loop around nextBatch(): queue requests, dispatch batches onto free instances, wait when told. */
@@ -74,8 +78,11 @@ export class DynamicBatchScheduler implements Scheduler {
   readonly #now: Clock;
   readonly #policy: BatchPolicy;
   readonly #drain = new Drain();
-  readonly #queue: Queued[] = [];
+  readonly #settings: QueueSettings;
+  readonly #queue: PriorityQueues<Queued>;
   #timer: NodeJS.Timeout | undefined;
+  /** Wakes the scheduler at the next queue timeout, even while every instance is busy. */
+  #expiryTimer: NodeJS.Timeout | undefined;
 
   constructor(options: DynamicBatchSchedulerOptions) {
     this.#pool = new SessionPool(options.sessions);
@@ -86,13 +93,56 @@ export class DynamicBatchScheduler implements Scheduler {
       preferredBatchSizes: options.preferredBatchSizes,
       maxQueueDelayNs: options.maxQueueDelayNs,
     };
+    this.#settings = options.queue ?? queueSettings(undefined);
+    this.#queue = new PriorityQueues(this.#settings);
   }
 
   enqueue(request: InferRequest): Promise<InferResult> {
-    return this.#drain.accept(request, this.#stats, this.#now, (pending, enqueuedNs) => {
-      this.#queue.push({ pending, enqueuedNs, batchSize: request.batchSize, shapeKey: batchShapeKey(request.inputs) });
-      this.#schedule();
-    });
+    let queued: Queued | undefined;
+    return this.#drain.accept(
+      request,
+      this.#stats,
+      this.#now,
+      (pending, enqueuedNs) => {
+        queued = { pending, enqueuedNs, batchSize: request.batchSize, shapeKey: batchShapeKey(request.inputs) };
+        const level = priorityLevel(this.#settings, request.priority);
+        if (this.#queue.enqueue(queued, level, request.timeoutUs, enqueuedNs) === 'full') {
+          this.#refuse(pending, ofsError('OFS_QUEUE_FULL'));
+          return;
+        }
+        this.#schedule();
+      },
+      () => {
+        if (!queued || !this.#queue.remove(queued)) return false;
+        // The head (and so the batch being gathered and its delay) may have changed.
+        this.#schedule();
+        return true;
+      },
+    );
+  }
+
+  /** Answers a request that never reached an execution (queue full, timed out), counted as REJECTED. */
+  #refuse(pending: Pending, error: Error): void {
+    this.#stats.recordFailure(Number(this.#now() - pending.request.receivedNs), 'REJECTED');
+    this.#stats.requestFinished();
+    pending.reject(error);
+  }
+
+  /** Applies the queue timeouts due now and arms the timer for the next one. */
+  #expire(): void {
+    if (this.#expiryTimer) {
+      clearTimeout(this.#expiryTimer);
+      this.#expiryTimer = undefined;
+    }
+    const now = this.#now();
+    for (const q of this.#queue.expire(now)) this.#refuse(q.pending, ofsError('OFS_REQUEST_TIMEOUT'));
+    const next = this.#queue.nextDeadlineNs();
+    if (next !== undefined) {
+      this.#expiryTimer = setTimeout(() => {
+        this.#expiryTimer = undefined;
+        this.#schedule();
+      }, Math.max(1, Math.ceil(Number(next - now) / 1e6)));
+    }
   }
 
   #schedule(): void {
@@ -100,10 +150,11 @@ export class DynamicBatchScheduler implements Scheduler {
       clearTimeout(this.#timer);
       this.#timer = undefined;
     }
-    while (this.#queue.length > 0 && this.#pool.hasFree()) {
+    this.#expire();
+    while (this.#queue.size > 0 && this.#pool.hasFree()) {
       // Once stopping, nothing new arrives: waiting for more requests would only delay the drain.
       const policy = this.#drain.stopping ? { ...this.#policy, maxQueueDelayNs: 0 } : this.#policy;
-      const decision = nextBatch(this.#queue, policy, this.#now());
+      const decision = nextBatch(this.#queue.ordered(), policy, this.#now());
       if ('waitNs' in decision) {
         this.#timer = setTimeout(() => {
           this.#timer = undefined;
@@ -111,7 +162,7 @@ export class DynamicBatchScheduler implements Scheduler {
         }, Math.max(1, Math.ceil(decision.waitNs / 1e6)));
         return;
       }
-      const batch = this.#queue.splice(0, decision.take).map((q) => q.pending);
+      const batch = this.#queue.take(decision.take).map((q) => q.pending);
       const session = this.#pool.tryAcquire() as Session;
       void execute(session, batch, this.#stats, this.#now).then(() => {
         this.#pool.release(session);

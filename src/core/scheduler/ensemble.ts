@@ -67,6 +67,8 @@ export class EnsembleScheduler implements Scheduler {
   }
 
   enqueue(request: InferRequest): Promise<InferResult> {
+    // Never queued here: its steps queue in the composing models (which see the client's signal).
+    const notQueued = (): boolean => false;
     return this.#drain.accept(request, this.#stats, this.#now, (pending) => {
       void this.#run(request).then(
         ({ outputs, timing }) => {
@@ -77,12 +79,13 @@ export class EnsembleScheduler implements Scheduler {
           pending.resolve({ outputs, timing });
         },
         (e: unknown) => {
-          this.#stats.recordFailure(Number(this.#now() - request.receivedNs), 'BACKEND');
+          const error = toOfsError(e);
+          this.#stats.recordFailure(Number(this.#now() - request.receivedNs), error.code === 'OFS_REQUEST_CANCELLED' ? 'CANCELED' : 'BACKEND');
           this.#stats.requestFinished();
-          pending.reject(toOfsError(e));
+          pending.reject(error);
         },
       );
-    });
+    }, notQueued);
   }
 
   inflight(): number {
@@ -109,7 +112,7 @@ export class EnsembleScheduler implements Scheduler {
           if (started.has(step.index) || !step.inputs.every(([, t]) => tensors.has(t))) continue;
           started.add(step.index);
           running += 1;
-          this.#runStep(step, tensors).then(
+          this.#runStep(step, tensors, request).then(
             (result) => {
               running -= 1;
               for (const [out, t] of step.outputs) {
@@ -162,15 +165,19 @@ export class EnsembleScheduler implements Scheduler {
     return this.#steps.filter((s) => needed.has(s));
   }
 
-  async #runStep(step: Step, tensors: ReadonlyMap<string, Tensor>): Promise<InferResult> {
+  async #runStep(step: Step, tensors: ReadonlyMap<string, Tensor>, request: InferRequest): Promise<InferResult> {
     const model = this.#catalog.get(step.model, step.version);
     const inputs = step.inputs.map(([name, t]) => renamed(tensors.get(t) as Tensor, name));
     const batchSize = checkStepInputs(model, inputs);
+    // A step carries the request's client signal, priority and timeout, as Triton's internal requests do.
     return model.scheduler.enqueue({
       inputs,
       outputs: step.outputs.map(([name]) => name),
       batchSize,
       receivedNs: this.#now(),
+      signal: request.signal,
+      priority: request.priority,
+      timeoutUs: request.timeoutUs,
     });
   }
 

@@ -93,37 +93,69 @@ export class Drain {
     stats.requestStarted();
   }
 
-  /** Wraps an admitted request so it counts out just before its caller sees the result. */
-  track(pending: Pending): Pending {
+  /**
+   * Wraps an admitted request so it counts out just before its caller sees the result, and so a
+   * client that goes away while it is queued (`request.signal` aborts) has it taken off the queue by
+   * `dequeue` and rejected as cancelled. `dequeue` returns false once the request is executing.
+   */
+  track(pending: Pending, stats: ModelStats, now: Clock, dequeue: (p: Pending) => boolean): Pending {
+    const signal = pending.request.signal;
+    const onAbort = (): void => {
+      if (!dequeue(tracked)) return;
+      stats.recordFailure(Number(now() - pending.request.receivedNs), 'CANCELED');
+      stats.requestFinished();
+      tracked.reject(ofsError('OFS_REQUEST_CANCELLED'));
+    };
     const out = (): void => {
+      signal?.removeEventListener('abort', onAbort);
       this.#inflight -= 1;
       if (this.#inflight === 0) for (const w of this.#waiters.splice(0)) w();
     };
-    return {
+    let settled = false;
+    const tracked: Pending = {
       ...pending,
       resolve: (r) => {
+        if (settled) return;
+        settled = true;
         out();
         pending.resolve(r);
       },
       reject: (e) => {
+        if (settled) return;
+        settled = true;
         out();
         pending.reject(e);
       },
     };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    return tracked;
   }
 
   /**
    * admit + track in one: resolves with the request's result once `start` (given the tracked pending
-   * request and its enqueue time) has had it executed; rejects at once when stopping.
+   * request and its enqueue time) has had it executed; rejects at once when stopping or when the
+   * client has already gone. `dequeue` takes a still-queued request off the scheduler's queue.
    */
-  accept(request: InferRequest, stats: ModelStats, now: Clock, start: (pending: Pending, enqueuedNs: bigint) => void): Promise<InferResult> {
+  accept(
+    request: InferRequest,
+    stats: ModelStats,
+    now: Clock,
+    start: (pending: Pending, enqueuedNs: bigint) => void,
+    dequeue: (pending: Pending) => boolean,
+  ): Promise<InferResult> {
+    if (request.signal?.aborted) {
+      stats.recordFailure(Number(now() - request.receivedNs), 'CANCELED');
+      return Promise.reject(ofsError('OFS_REQUEST_CANCELLED'));
+    }
     try {
       this.admit(request, stats, now);
     } catch (e) {
       return Promise.reject(e);
     }
     const enqueuedNs = now();
-    return new Promise<InferResult>((resolve, reject) => start(this.track({ request, enqueuedNs, resolve, reject }), enqueuedNs));
+    return new Promise<InferResult>((resolve, reject) =>
+      start(this.track({ request, enqueuedNs, resolve, reject }, stats, now, dequeue), enqueuedNs),
+    );
   }
 
   stop(): Promise<void> {

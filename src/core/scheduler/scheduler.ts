@@ -13,6 +13,16 @@ export interface InferRequest {
   readonly batchSize: number;
   /** When the request entered the server (process.hrtime.bigint() ns), for queue-time stats. */
   readonly receivedNs: bigint;
+  /**
+   * Aborts when the client has gone (closed HTTP connection, cancelled gRPC call). While the request
+   * is still queued the scheduler drops it and rejects with OFS_REQUEST_CANCELLED (counted as a
+   * CANCELED failure); once it is executing it runs to the end, as in Triton.
+   */
+  readonly signal?: AbortSignal;
+  /** The request's `priority` parameter (0 or absent: the model's default level). */
+  readonly priority?: number;
+  /** The request's `timeout` parameter in microseconds (0 or absent: the queue policy's default). */
+  readonly timeoutUs?: number;
 }
 
 /** Where a request's time went inside the server, summed over an ensemble's steps. */

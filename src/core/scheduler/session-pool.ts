@@ -1,10 +1,12 @@
 import { ofsError } from '../../errors.js';
 import type { Session } from '../backend.js';
 
-/** The model instances (one Session per instance_group count) and FIFO waiters for a free one. */
+/**
+ * The model instances (one Session per instance_group count) that are free. Schedulers keep their
+ * own queue of waiting requests (so a cancelled one can leave it) and take an instance when one is free.
+ */
 export class SessionPool {
   readonly #free: Session[];
-  readonly #waiters: ((s: Session) => void)[] = [];
 
   constructor(sessions: readonly Session[]) {
     if (sessions.length === 0) throw ofsError('OFS_INTERNAL', 'a scheduler needs at least one session');
@@ -19,16 +21,7 @@ export class SessionPool {
     return this.#free.shift();
   }
 
-  /** Resolves with a free session; waiters are served in arrival order. */
-  acquire(): Promise<Session> {
-    const s = this.#free.shift();
-    if (s) return Promise.resolve(s);
-    return new Promise((resolve) => this.#waiters.push(resolve));
-  }
-
   release(session: Session): void {
-    const next = this.#waiters.shift();
-    if (next) next(session);
-    else this.#free.push(session);
+    this.#free.push(session);
   }
 }

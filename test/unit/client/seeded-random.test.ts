@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { randomTensorData, seededRandom } from '../../../src/client/seeded-random.js';
 import { halfToNumber } from '../../../src/protocol/half.js';
-import { deserializeStrings } from '../../../src/client/bytes-codec.js';
+import { bytesToStrings as deserializeStrings } from '../../../src/protocol/typed-tensor.js';
 
 describe('seeded random input data', () => {
   it('repeats for a seed and differs across seeds', () => {

@@ -5,13 +5,14 @@ import { init } from '../../../src/commands/init.js';
 import { parsePbtxt } from '../../../src/core/config/pbtxt-parse.js';
 import { readLabels } from '../../../src/core/repository/labels.js';
 import { validateRepository } from '../../../src/core/repository/validate.js';
-import { imagenetLabels, sharedDir } from '../../fixtures/images.js';
+import { imagenetLabels } from '../../fixtures/images.js';
 import { colourClassifierOnnx } from '../../fixtures/models.js';
+import { oneflowFixture } from '../../fixtures/oneflow.js';
 import { removeRepoDirs, repoDir, SEED_CONFIG } from '../../fixtures/repo.js';
 
 afterAll(removeRepoDirs);
 
-const AFFINE = path.join(sharedDir, 'fixtures', 'oneflow', 'affine_with_parameter');
+const AFFINE = oneflowFixture('affine_with_parameter');
 const colour = colourClassifierOnnx();
 
 const configAt = async (file: string) => parsePbtxt(await readFile(file, 'utf8'), file);

@@ -5,14 +5,14 @@ import type { Graph } from '../../../../src/core/graph/ir.js';
 import { writeOnnxModel } from '../../../../src/core/graph/onnx-writer.js';
 import type { Problem } from '../../../../src/core/problem.js';
 import { validateRepository } from '../../../../src/core/repository/validate.js';
-import { sharedDir } from '../../../fixtures/images.js';
 import { colourClassifierOnnx } from '../../../fixtures/models.js';
+import { oneflowFixture } from '../../../fixtures/oneflow.js';
 import { removeRepoDirs, repoDir } from '../../../fixtures/repo.js';
 
 afterAll(removeRepoDirs);
 
 const colour = colourClassifierOnnx();
-const AFFINE = path.join(sharedDir, 'fixtures', 'oneflow', 'affine_with_parameter');
+const AFFINE = oneflowFixture('affine_with_parameter');
 
 /** The colour classifier (x [-1,3,224,224] → y [-1,11]) served by onnxruntime: a clean model. */
 const colourConfig = (over: { name?: string; mbs?: number; input?: string; output?: string; extra?: string } = {}): string =>

@@ -88,4 +88,42 @@ describe('DirectScheduler', () => {
     expect(stopped).toBe(true);
     await p;
   });
+
+  it('drops a queued request whose client went away, counts it as CANCELED, and runs the rest', async () => {
+    const log: string[] = [];
+    const a = gatedSession(log, 'a');
+    const stats = createModelStats();
+    const s = new DirectScheduler({ sessions: [a.session], stats });
+    const running = new AbortController();
+    const queued = new AbortController();
+    const p1 = s.enqueue({ ...req(1), signal: running.signal });
+    const p2 = s.enqueue({ ...req(2), signal: queued.signal });
+    const p3 = s.enqueue(req(3));
+    await new Promise((r) => setTimeout(r, 5));
+    queued.abort();
+    // Executing already: runs to the end, as in Triton.
+    running.abort();
+    await expect(p2).rejects.toMatchObject({ code: 'OFS_REQUEST_CANCELLED' });
+    expect(s.inflight()).toBe(2);
+    a.release();
+    expect(readF32((await p1).outputs[0])).toEqual([1]);
+    expect(readF32((await p3).outputs[0])).toEqual([3]);
+    expect(log).toEqual(['a:1', 'a:3']);
+    const snap = stats.snapshot();
+    expect(snap.failures_by_reason.CANCELED).toBe(1);
+    expect(snap.success.count).toBe(2);
+    expect(snap.pending).toBe(0);
+    expect(s.inflight()).toBe(0);
+  });
+
+  it('refuses a request whose signal has already aborted without queueing it', async () => {
+    const stats = createModelStats();
+    const log: string[] = [];
+    const s = new DirectScheduler({ sessions: [gatedSession(log, 'a').session], stats });
+    await expect(s.enqueue({ ...req(1), signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'OFS_REQUEST_CANCELLED' });
+    expect(log).toEqual([]);
+    expect(s.inflight()).toBe(0);
+    expect(stats.snapshot().failures_by_reason.CANCELED).toBe(1);
+    expect(stats.snapshot().pending).toBe(0);
+  });
 });
