@@ -141,6 +141,14 @@ describe('resnet50_pipeline from init --example', () => {
       }
       expectSameTop3(strings.map(parse));
 
+      // The typed form, contents.bytes_contents, carries the same file.
+      const typed = await client.call<Record<string, any>>('ModelInfer', {
+        model_name: 'resnet50_pipeline',
+        inputs: [{ name: 'IMAGE', datatype: 'BYTES', shape: [1, 1], contents: { bytes_contents: [cat] } }],
+        outputs: [{ name: 'OUTPUT_0', parameters: { classification: { int64_param: 3 } } }],
+      });
+      expect(Buffer.from(typed.raw_output_contents[0])).toEqual(raw);
+
       const bad = client.call('ModelInfer', {
         model_name: 'resnet50_pipeline',
         inputs: [{ name: 'IMAGE', datatype: 'BYTES', shape: [1, 1] }],

@@ -142,6 +142,32 @@ describe('EnsembleScheduler', () => {
     expect((error as Error).message).toBe("in ensemble 'pipe', step 0 (model 'wide'): unexpected shape for input 'INPUT' for model 'wide'. Expected [-1,8], got [1,4]");
   });
 
+  it('a client that leaves while a step is queued cancels the step; both count it as CANCELED', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const busy = mapModel('busy', (x) => x, { before: () => gate });
+    const pipe = ensembleModel(
+      `name: "pipe" platform: "ensemble" ${IO}
+       output [ { name: "OUT" data_type: TYPE_FP32 dims: [ 4 ] } ]
+       ensemble_scheduling { step [ ${step('busy', 'IN', 'OUT')} ] }`,
+      new FakeCatalog().add(busy),
+    );
+    // The only instance is held by a direct request, so the ensemble's step waits in busy's queue.
+    const direct = busy.scheduler.enqueue({ inputs: [f32('INPUT', [1, 4], [1, 1, 1, 1])], batchSize: 1, receivedNs: process.hrtime.bigint() });
+    const client = new AbortController();
+    const viaEnsemble = pipe.scheduler.enqueue({ ...request([1, 2, 3, 4]), signal: client.signal });
+    await new Promise((r) => setTimeout(r, 20));
+    client.abort();
+    const error = await viaEnsemble.catch((e: unknown) => e);
+    expect(isOfsError(error) && error.code).toBe('OFS_REQUEST_CANCELLED');
+    expect((error as Error).message).toContain("step 0 (model 'busy')");
+    release();
+    await direct;
+    expect(busy.sessions[0].runs).toHaveLength(1);
+    expect(pipe.stats.snapshot().failures_by_reason.CANCELED).toBe(1);
+    expect(busy.stats.snapshot().failures_by_reason.CANCELED).toBe(1);
+  });
+
   it('stop() waits for accepted requests and refuses new ones', async () => {
     const slow = mapModel('slow', (x) => x, { before: () => new Promise((r) => setTimeout(r, 30)) });
     const pipe = ensembleModel(
