@@ -2,8 +2,7 @@ import { isOfsError } from '../../errors.js';
 import type { ModelConfig } from '../config/model-config.js';
 import type { Graph } from '../graph/ir.js';
 import type { Problem } from '../problem.js';
-import { readImagePreprocess } from '../config/image-preprocess.js';
-import { BACKEND_IMAGE } from '../config/constants.js';
+import { isImagePreprocess, readImagePreprocess } from '../config/image-preprocess.js';
 import { checkConfig } from './config-rules.js';
 import { checkEnsemble, isEnsemble, type ComposingModel } from './ensemble-rules.js';
 import { checkAgainstGraph } from './graph-rules.js';
@@ -106,7 +105,7 @@ export async function validateModelGraphs(
     const facts = new Map<string, LabelFileFacts>();
     for (const l of model.labels) if (l.labels) facts.set(l.output, { file: l.file, count: l.labels.length, crlf: l.crlf });
     problems.push(...checkLabels(config, facts, ctx));
-    if (config.backend === BACKEND_IMAGE) problems.push(...readImagePreprocess(config, ctx.file).problems);
+    if (isImagePreprocess(config)) problems.push(...readImagePreprocess(config, ctx.file).problems);
     if (config.ensemble_scheduling || isEnsemble(config)) {
       const found = new Map<string, ComposingModel>();
       for (const step of config.ensemble_scheduling?.step ?? []) {

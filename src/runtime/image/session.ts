@@ -28,6 +28,9 @@ export class ImageSession implements Session {
 
   async run(inputs: readonly Tensor[], outputNames?: readonly string[]): Promise<Tensor[]> {
     const s = this.#settings;
+    if (outputNames && outputNames.some((n) => n !== s.outputName)) {
+      throw ofsError('OFS_INFER_OUTPUT', `model '${this.#model}' has only output '${s.outputName}'`);
+    }
     const input = inputs.find((t) => t.name === s.inputName);
     if (!input) throw ofsError('OFS_INFER_INPUT', `model '${this.#model}' needs input '${s.inputName}'`);
     const items = parseBytesElements(input.data);
@@ -61,9 +64,6 @@ export class ImageSession implements Session {
     // then the declared image dims.
     const shape = [...input.shape.slice(0, input.shape.length - 1), ...s.outputDims];
     const output: Tensor = { name: s.outputName, datatype: s.outputType, shape, data };
-    if (outputNames && outputNames.some((n) => n !== s.outputName)) {
-      throw ofsError('OFS_INFER_OUTPUT', `model '${this.#model}' has only output '${s.outputName}'`);
-    }
     return [output];
   }
 
