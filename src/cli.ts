@@ -1,8 +1,10 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { formatJson } from './commands/print.js';
+import { checkServeNumbers } from './commands/serve-flags.js';
 import { isOfsError, ofsError, type ErrorKind } from './errors.js';
 import { isTritonserverInvocation, translateTritonserverArgv } from './commands/tritonserver-argv.js';
+import { DEFAULT_HTTP_LIMITS } from './server/http/limits.js';
 
 /**
  * Every command and flag in one place. Each action lazily imports its command module and calls a plain
@@ -45,10 +47,17 @@ function int(name: string) {
   };
 }
 
-function port(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`expected a port 0-65535, got '${value}'`);
-  return n;
+function positiveInt(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer, got '${value}'`);
+    return n;
+  };
+}
+
+/** Keeps the text: serve's numbers are all checked together by checkServeNumbers before anything loads. */
+function text(value: string): string | number {
+  return value;
 }
 
 function bool(value: string | undefined): boolean {
@@ -114,11 +123,21 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
     .description("check a model repository against Triton's rules and each model's real inputs and outputs")
     .option('--model-store <dir>', 'model repository', 'model_repository')
     .addOption(new Option('--model-repository <dir>', 'alias of --model-store').hideHelp())
+    .option('--strict', 'as `serve --strict`: KIND_GPU without a GPU and label counts that differ from the class count are errors')
+    .option('--quick', 'skip the deep check (building each model in onnxruntime as serve does); config, files and model IO are still checked')
+    .option('--allow-symlinks-outside-store', 'follow links in the model store whose target is outside it (refused by default)')
     .option('--json', 'print the problems as JSON')
     .action(async (o) => {
       const { validate, formatValidateReport } = await import('./commands/validate.js');
       const { probeGpu } = await import('./runtime/native/loader.js');
-      const result = await validate({ cwd: process.cwd(), modelStore: o.modelRepository ?? o.modelStore, gpuAvailable: probeGpu().available });
+      const result = await validate({
+        cwd: process.cwd(),
+        modelStore: o.modelRepository ?? o.modelStore,
+        gpuAvailable: probeGpu().available,
+        strict: Boolean(o.strict),
+        deep: !o.quick,
+        allowLinksOutsideStore: Boolean(o.allowSymlinksOutsideStore),
+      });
       if (o.json) printJson(io, result);
       else io.stdout(formatValidateReport(result));
       if (!result.ok) setExit(1);
@@ -129,43 +148,74 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
     .description('start the KServe v2 / Triton-compatible server (HTTP 8000, gRPC 8001, metrics 8002)')
     .option('--model-store <dir>', 'model repository (repeatable, as tritonserver; default: model_repository)', collect)
     .addOption(new Option('--model-repository <dir>', 'alias of --model-store').hideHelp().argParser(collect))
-    .option('--http-port <port>', 'HTTP port', port, 8000)
-    .option('--grpc-port <port>', 'gRPC port', port, 8001)
-    .option('--metrics-port <port>', 'Prometheus metrics port', port, 8002)
+    .option('--http-port <port>', 'HTTP port', text, 8000)
+    .option('--grpc-port <port>', 'gRPC port', text, 8001)
+    .option('--metrics-port <port>', 'Prometheus metrics port', text, 8002)
     .option('--http-address <addr>', 'address to listen on', '0.0.0.0')
     .option('--allow-http <bool>', 'serve HTTP', bool, true)
     .option('--allow-grpc <bool>', 'serve gRPC', bool, true)
     .option('--allow-metrics <bool>', 'serve metrics', bool, true)
     .addOption(new Option('--model-control-mode <mode>', 'none, poll or explicit').choices(['none', 'poll', 'explicit']).default('none'))
     .option('--load-model <name>', 'with explicit mode: model to load at start (repeatable, * for all)', collect)
-    .option('--repository-poll-secs <s>', 'with poll mode: seconds between repository scans', int('--repository-poll-secs'), 15)
+    .option('--repository-poll-secs <s>', 'with poll mode: seconds between repository scans', text, 15)
     .option('--exit-on-error [bool]', 'exit if a model fails to load', bool, true)
     .option('--strict-readiness [bool]', 'ready only when every model is ready', bool, true)
-    .option('--log-verbose <level>', 'verbose log level', int('--log-verbose'), 0)
-    .option('--http-max-body <bytes>', 'largest request body accepted', int('--http-max-body'), 256 * 1024 * 1024)
+    .option('--log-verbose <level>', 'verbose log level', text, 0)
+    .option('--http-max-body <bytes>', 'largest infer request body (after decompression too)', text, DEFAULT_HTTP_LIMITS.maxBody)
+    .option('--http-max-json <bytes>', 'largest JSON part of an infer request (all of it without binary data)', text, DEFAULT_HTTP_LIMITS.maxJson)
+    .option('--http-max-json-depth <n>', 'deepest nesting of a request JSON (numeric data arrays exempt)', text, DEFAULT_HTTP_LIMITS.maxJsonDepth)
+    .option('--http-max-json-values <n>', 'most JSON values a request may build (numeric data elements exempt)', text, DEFAULT_HTTP_LIMITS.maxJsonValues)
+    .option('--http-max-control-body <bytes>', 'largest body of the repository and other non-infer routes', text, DEFAULT_HTTP_LIMITS.maxControlBody)
+    .option('--http-max-response-body <bytes>', 'largest infer response body (before compression)', text, DEFAULT_HTTP_LIMITS.maxResponse)
+    .option('--http-request-timeout-secs <s>', 'time for a whole request (headers and body) to arrive, else 408', text, DEFAULT_HTTP_LIMITS.requestTimeoutMs / 1000)
+    .option('--http-body-timeout-secs <s>', 'longest pause while a request body arrives, else 408', text, DEFAULT_HTTP_LIMITS.bodyTimeoutMs / 1000)
+    .option('--grpc-max-message-bytes <bytes>', 'largest gRPC message received or sent, compressed or inflated (default: --http-max-body, at most 2147483647)', int('--grpc-max-message-bytes'))
+    .option('--exit-timeout-secs <s>', 'on SIGINT/SIGTERM, how long to wait for in-flight requests before answering them with an error and exiting', int('--exit-timeout-secs'), 30)
     .option('--strict', 'refuse KIND_GPU instance groups when no GPU is usable, as Triton does')
+    .option('--model-load-thread-count <n>', 'models loaded in parallel', positiveInt('--model-load-thread-count'), 4)
+    .option('--allow-symlinks-outside-store', 'follow links in the model store whose target is outside it (refused by default)')
     .action(async (o) => {
       if (o.loadModel && o.modelControlMode !== 'explicit') {
         throw ofsError('OFS_BAD_ARGUMENT', "Use of '--load-model' requires setting '--model-control-mode=explicit' as well");
       }
+      // Every number is checked here, before a model loads.
+      const n = checkServeNumbers(o);
       const { serve } = await import('./commands/serve.js');
       const server = await serve({
         cwd: process.cwd(),
         modelStore: modelStores(o.modelStore, o.modelRepository),
-        httpPort: o.allowHttp ? o.httpPort : undefined,
-        grpcPort: o.allowGrpc ? o.grpcPort : undefined,
-        metricsPort: o.allowMetrics ? o.metricsPort : undefined,
+        httpPort: o.allowHttp ? n.httpPort : undefined,
+        grpcPort: o.allowGrpc ? n.grpcPort : undefined,
+        metricsPort: o.allowMetrics ? n.metricsPort : undefined,
         address: o.httpAddress,
         controlMode: o.modelControlMode,
         loadModels: o.loadModel ?? [],
-        pollSecs: o.repositoryPollSecs,
+        pollSecs: n.repositoryPollSecs,
         exitOnError: o.exitOnError,
         strictReadiness: o.strictReadiness,
-        logVerbose: o.logVerbose,
-        bodyLimit: o.httpMaxBody,
+        logVerbose: n.logVerbose,
+        bodyLimit: n.httpMaxBody,
+        httpLimits: {
+          maxJson: n.httpMaxJson,
+          maxJsonDepth: n.httpMaxJsonDepth,
+          maxJsonValues: n.httpMaxJsonValues,
+          maxControlBody: n.httpMaxControlBody,
+          maxResponse: n.httpMaxResponseBody,
+          requestTimeoutMs: n.httpRequestTimeoutSecs * 1000,
+          bodyTimeoutMs: n.httpBodyTimeoutSecs * 1000,
+        },
+        grpcMaxMessageBytes: o.grpcMaxMessageBytes,
+        exitTimeoutSecs: o.exitTimeoutSecs,
         strict: Boolean(o.strict),
+        modelLoadThreads: o.modelLoadThreadCount,
+        allowLinksOutsideStore: Boolean(o.allowSymlinksOutsideStore),
       });
-      await server.closed;
+      if ((await server.closed) === 'timed-out') {
+        // As tritonserver when its exit timeout expires: exit 1 now, even with a model execution stuck
+        // in a worker that would otherwise keep the process alive.
+        process.exitCode = 1;
+        exitSoon(1);
+      }
     });
 
   program
@@ -255,6 +305,14 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
     });
 
   return program;
+}
+
+/**
+ * Ends the process with `code` once stdout/stderr have flushed. Not process.exit() at once: a worker
+ * thread of onnxruntime mid-inference keeps running native code, and the exit below waits a moment.
+ */
+function exitSoon(code: number): void {
+  setTimeout(() => process.exit(code), 100).unref();
 }
 
 /** Prints an error for a person: message, then the fix; a stack only for bugs (or OFSERVE_DEBUG=1). */

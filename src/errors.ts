@@ -3,7 +3,7 @@
  * code through one table per protocol), a message built from arguments, and a fix for the user.
  *
  * Messages that Triton clients match on (unknown model, binary size errors, …) repeat Triton's wording
- * exactly, as read from Triton's server and core sources (HTTP/gRPC handlers, model manager).
+ * exactly; docs/triton-protocol.md has the originals.
  */
 
 export type ErrorKind =
@@ -69,6 +69,11 @@ export const ERRORS = {
     'INVALID_ARG',
     (path: string) => `${path} is outside model directory`,
     'use a path relative to the model folder that stays inside it',
+  ),
+  OFS_LINK_OUTSIDE_STORE: def(
+    'INVALID_ARG',
+    (file: string, target: string) => `${file} is a link to ${target}, which is outside the model store`,
+    'copy the files into the model store, or start with --allow-symlinks-outside-store to follow such links (Triton follows them)',
   ),
 
   // ── models and graphs ──────────────────────────────────────────────────────────────────────────────
@@ -159,10 +164,31 @@ export const ERRORS = {
     (limit: number) => `request body is larger than the server limit of ${limit} bytes`,
     'send smaller batches, or start the server with a larger --http-max-body',
   ),
+  OFS_GRPC_MALFORMED: def(
+    'INVALID_ARG',
+    (type: string, problem: string) => `malformed ${type} message: ${problem}`,
+    'the client sent bytes that are not a valid protobuf encoding of the request; build it with stubs generated from grpc_service.proto',
+  ),
   OFS_TENSOR_DATA: def(
     'INVALID_ARG',
     (what: string) => what,
     'give tensor data as a typed array of the datatype (Float32Array for FP32, BigInt64Array for INT64, …) or strings for BYTES, with as many elements as the shape',
+  ),
+  OFS_REQUEST_TOO_LARGE: def(
+    'INVALID_ARG',
+    (what: string, limit: string, flag: string) => `${what} is over the server limit of ${limit} (${flag})`,
+    'send tensor data as binary (binary_data_size) rather than JSON, send less per request, or start the server with a larger value of the flag named in the message',
+  ),
+  OFS_HTTP_BODY_TIMEOUT: def(
+    'INVALID_ARG',
+    (what: string, flag: string) => `${what} (${flag}); the connection is closed`,
+    'send the whole body without pausing, or start the server with a larger value of the flag named in the message',
+  ),
+  OFS_RESPONSE_TOO_LARGE: def(
+    'INVALID_ARG',
+    (output: string, size: string, limit: number) =>
+      `output '${output}' (${size}) makes the response larger than the server limit of ${limit} bytes (--http-max-response-body)`,
+    'ask for the output as binary data (binary_data_output or binary_data), for fewer outputs or a smaller batch, or start the server with a larger --http-max-response-body',
   ),
   OFS_INFER_OUTPUT: def('INVALID_ARG', (what: string) => what, 'request outputs listed by GET /v2/models/{model}'),
   OFS_INFER_PARAMETER: def(

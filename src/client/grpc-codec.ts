@@ -5,7 +5,6 @@ import { InferResult } from './infer-result.js';
 import {
   parametersFromGrpc,
   parametersToGrpc,
-  type GrpcInferParameter,
   type GrpcParameters,
 } from '../protocol/grpc-parameters.js';
 import type {
@@ -32,8 +31,7 @@ export const CLIENT_OBJECT_OPTIONS: protobuf.IConversionOptions = {
   objects: true,
 };
 
-/** The InferParameter oneof (protocol/grpc-parameters.ts), under the client's names. */
-export type GrpcParameter = GrpcInferParameter;
+/** The parameters map (protocol/grpc-parameters.ts), under the client's name. */
 export type GrpcParameterMap = GrpcParameters;
 
 export interface GrpcInferRequestMessage {

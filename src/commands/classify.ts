@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import chalk from 'chalk';
 import { ofsError } from '../errors.js';
-import { createInferenceClient, DEFAULT_URLS, parseProtocol, type InferenceClient } from '../client/inference-client.js';
+import { createInferenceClient, parseProtocol, type InferenceClient } from '../client/inference-client.js';
 import { maxBatchSizeOf, modelConfigOrUndefined } from '../client/model-info.js';
 import { inferInput } from '../client/infer-input.js';
 import { inferImageShape, type ImageInputShape } from '../image/image-shape.js';
@@ -52,7 +52,6 @@ export interface ClassifyResult {
   readonly images: ImageClassification[];
 }
 
-export const DEFAULT_URL = DEFAULT_URLS.http;
 export const DEFAULT_TOP = 3;
 
 /**

@@ -1,8 +1,9 @@
-import { access, mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { ofsError } from '../errors.js';
 import { loadOneflowModel } from '../core/graph/oneflow/index.js';
 import { writeOnnxModel } from '../core/graph/onnx-writer.js';
+import { exists } from './exists.js';
 
 export interface ConvertOptions {
   readonly cwd: string;
@@ -24,14 +25,6 @@ export interface ConvertResult {
   readonly warnings: readonly string[];
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** `ofserve convert MODEL_DIR --to onnx -o model.onnx`: the same lowering the CPU backend runs. */
 export async function convert(opts: ConvertOptions): Promise<ConvertResult> {

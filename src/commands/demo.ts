@@ -1,8 +1,8 @@
-import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CONFIG_FILENAME } from '../core/config/constants.js';
 import { classify, formatClassifyTable, type ClassifyResult } from './classify.js';
+import { exists } from './exists.js';
 import { init } from './init.js';
 import { serve } from './serve.js';
 
@@ -27,12 +27,6 @@ export const DEMO_MODELS = { colour: 'color_classifier', resnet: 'resnet50_onefl
 const imagesDir = fileURLToPath(new URL('../../templates/images/', import.meta.url));
 export const DEMO_IMAGES = { red: path.join(imagesDir, 'red.png'), cat: path.join(imagesDir, 'cat.jpg') } as const;
 
-async function exists(p: string): Promise<boolean> {
-  return access(p).then(
-    () => true,
-    () => false,
-  );
-}
 
 /**
  * The README's first command: write the example repository (unless it is already there), serve it on

@@ -20,6 +20,7 @@ import { loadOneflowModel, writeOneflowModel } from '../core/graph/oneflow/index
 import { readOnnxModel } from '../core/graph/onnx-reader.js';
 import { writeOnnxModel } from '../core/graph/onnx-writer.js';
 import { readLabels } from '../core/repository/labels.js';
+import { exists } from './exists.js';
 
 export interface InitOptions {
   readonly cwd: string;
@@ -78,12 +79,6 @@ interface ModelPlan {
   readonly warnings: string[];
 }
 
-async function exists(p: string): Promise<boolean> {
-  return stat(p).then(
-    () => true,
-    () => false,
-  );
-}
 
 async function imagenetLabelsText(): Promise<string> {
   const text = await readFile(path.join(TEMPLATES_DIR, 'imagenet_labels.txt'), 'utf8');

@@ -3,20 +3,21 @@ import type { FastifyInstance } from 'fastify';
 import { ofsError } from '../errors.js';
 import { BackendRegistry } from '../core/backend.js';
 import { createLogger, silentLogger, type Logger } from '../core/log.js';
-import { ModelLifecycle, type ControlMode } from '../core/repository/lifecycle.js';
+import { ModelManager, type ControlMode } from '../core/repository/model-manager.js';
 import { ImagePreprocessBackend } from '../runtime/image/backend.js';
 import { OrtBackend } from '../runtime/onnxruntime/backend.js';
 import { NativeBackend } from '../runtime/native/backend.js';
 import { probeGpu } from '../runtime/native/loader.js';
 import { DataPlane } from '../server/dataplane.js';
-import { createGrpcServer } from '../server/grpc/server.js';
+import { createGrpcServer, MAX_MESSAGE_BYTES_LIMIT } from '../server/grpc/server.js';
 import { formatModelTable } from './model-table.js';
 import { createHttpApp } from '../server/http/app.js';
+import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../server/http/limits.js';
 import { createMetricsApp } from '../server/metrics/app.js';
 
 /**
  * The composition root of `ofserve serve`: registers the backends, loads the store through the
- * lifecycle manager, puts one DataPlane behind the HTTP and gRPC adapters, and serves metrics.
+ * model manager, puts one DataPlane behind the HTTP and gRPC adapters, and serves metrics.
  */
 
 export interface ServeOptions {
@@ -37,25 +38,74 @@ export interface ServeOptions {
   readonly strictReadiness?: boolean;
   readonly logVerbose?: number;
   readonly bodyLimit?: number;
+  /** The other HTTP limits and timeouts (see server/http/limits.ts); unset ones take the defaults. */
+  readonly httpLimits?: Partial<HttpLimits>;
   /** Refuse KIND_GPU groups without a usable GPU, as Triton does. */
   readonly strict?: boolean;
+  /** Models loaded at once (tritonserver's --model-load-thread-count, default 4). */
+  readonly modelLoadThreads?: number;
+  /** Follow links whose target is outside the model store (refused by default). */
+  readonly allowLinksOutsideStore?: boolean;
   readonly quiet?: boolean;
   /** Stop gracefully on SIGINT/SIGTERM (default true; off for in-process use such as `demo`). */
   readonly installSignalHandlers?: boolean;
+  /**
+   * How long a stop may wait for in-flight requests (tritonserver's --exit-timeout-secs, default 30);
+   * after it they are answered with "server is shutting down" and the stop completes anyway.
+   */
+  readonly exitTimeoutSecs?: number;
+  /** Largest gRPC message, compressed or inflated (default: bodyLimit, at most 2^31-1). */
+  readonly grpcMaxMessageBytes?: number;
   readonly logger?: Logger;
 }
 
 export interface RunningServer {
   readonly urls: { readonly http?: string; readonly grpc?: string; readonly metrics?: string };
-  readonly lifecycle: ModelLifecycle;
+  /** The model manager (named for the life cycle it drives). */
+  readonly lifecycle: ModelManager;
   readonly dataplane: DataPlane;
-  /** Stops taking requests, lets in-flight ones finish, unloads every model. Idempotent. */
-  close(): Promise<void>;
-  /** Resolves once the server has stopped. */
-  readonly closed: Promise<void>;
+  /**
+   * Stops taking requests, lets in-flight ones finish (up to the exit timeout), unloads every model.
+   * Idempotent.
+   */
+  close(): Promise<StopOutcome>;
+  /** Resolves once the server has stopped (also when a signal stopped it during loading). */
+  readonly closed: Promise<StopOutcome>;
 }
 
-const DEFAULT_BODY_LIMIT = 256 * 1024 * 1024;
+/**
+ * 'drained': every request was answered and every model unloaded in time (exit code 0). 'timed-out':
+ * the exit timeout passed first; what was left got an error answer, and the process should exit (1),
+ * as tritonserver does when its exit timeout expires.
+ */
+export type StopOutcome = 'drained' | 'timed-out';
+
+export const DEFAULT_EXIT_TIMEOUT_SECS = 30;
+/** After the exit timeout: time for the "shutting down" answers to be written before connections close. */
+const ABANDON_FLUSH_MS = 250;
+
+interface Endpoint {
+  /** Graceful: stop accepting, wait for in-flight requests. */
+  close(): Promise<void>;
+  /** Immediate: drop every connection still open. */
+  force(): void;
+}
+
+/** Checks the options a user typed before anything is loaded, so a bad value costs no model load. */
+function checkOptions(opts: ServeOptions): void {
+  const t = opts.exitTimeoutSecs;
+  if (t !== undefined && (!Number.isInteger(t) || t < 0)) {
+    throw ofsError('OFS_BAD_ARGUMENT', `--exit-timeout-secs must be a whole number of seconds >= 0, got ${t}`);
+  }
+  const m = opts.grpcMaxMessageBytes;
+  if (m !== undefined && (!Number.isInteger(m) || m < 1 || m > MAX_MESSAGE_BYTES_LIMIT)) {
+    throw ofsError('OFS_BAD_ARGUMENT', `--grpc-max-message-bytes must be an integer from 1 to ${MAX_MESSAGE_BYTES_LIMIT} (2^31-1, the gRPC limit), got ${m}`);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
 
 function addressOf(app: FastifyInstance): number {
   const a = app.server.address();
@@ -77,11 +127,14 @@ async function closeDraining(app: FastifyInstance): Promise<void> {
 }
 
 export async function serve(opts: ServeOptions): Promise<RunningServer> {
+  checkOptions(opts);
   const log = opts.logger ?? (opts.quiet ? silentLogger : createLogger({ verbose: opts.logVerbose }));
   const storeDirs = (typeof opts.modelStore === 'string' ? [opts.modelStore] : opts.modelStore).map((d) => path.resolve(opts.cwd, d));
   const storeDir = storeDirs[0] ?? path.resolve(opts.cwd, 'model_repository');
   const host = opts.address ?? '0.0.0.0';
   const shownHost = host === '0.0.0.0' ? 'localhost' : host;
+  const exitTimeoutMs = (opts.exitTimeoutSecs ?? DEFAULT_EXIT_TIMEOUT_SECS) * 1000;
+  const bodyLimit = opts.bodyLimit ?? DEFAULT_HTTP_LIMITS.maxBody;
 
   const backends = new BackendRegistry();
   backends.register(new OrtBackend(), 10);
@@ -90,18 +143,71 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   if (gpu.binding) backends.register(new NativeBackend(gpu.binding), 20);
   log.verbose(1, `GPU: ${gpu.available ? 'available' : 'not available'} (${gpu.reason})`);
 
-  const lifecycle = new ModelLifecycle({
+  const lifecycle = new ModelManager({
     storeDir,
     storeDirs,
     backends,
     gpu,
-    strictGpu: Boolean(opts.strict),
+    strict: Boolean(opts.strict),
     controlMode: opts.controlMode ?? 'none',
     startupModels: opts.loadModels,
     log,
+    loadThreads: opts.modelLoadThreads,
+    allowLinksOutsideStore: opts.allowLinksOutsideStore,
   });
-  const failures = await lifecycle.start();
+
+  // The signal handlers go in before anything loads: a SIGTERM while models load (which can take
+  // minutes) stops the loading and exits 0 instead of killing the process.
+  let resolveClosed: (outcome: StopOutcome) => void = () => {};
+  const closed = new Promise<StopOutcome>((r) => (resolveClosed = r));
+  let stopRequested: Promise<StopOutcome> | undefined;
+  let stop: (() => Promise<StopOutcome>) | undefined; // set once serving
+  const removeSignalHandlers = (): void => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopRequested) {
+      // A second Ctrl-C means "now", as with tritonserver. Re-raising the signal with our handlers gone
+      // lets the kernel end the process; process.exit() would run native teardown under onnxruntime
+      // workers that are mid-inference, which aborts.
+      log.warn(`received ${signal} again: exiting without waiting for in-flight requests`);
+      removeSignalHandlers();
+      process.kill(process.pid, signal);
+      return;
+    }
+    log.info(`received ${signal}: finishing in-flight requests (up to --exit-timeout-secs ${exitTimeoutMs / 1000}), then stopping`);
+    stopRequested = stop ? stop() : stopLoading();
+  };
+  const stopLoading = async (): Promise<StopOutcome> => {
+    // lifecycle.stop() waits for the model being loaded, then unloads everything; start() loads no more.
+    const outcome = await withDeadline(lifecycle.stop(), exitTimeoutMs);
+    removeSignalHandlers();
+    log.info(outcome === 'drained' ? 'server stopped' : 'exit timeout expired while loading models: exiting');
+    resolveClosed(outcome);
+    return outcome;
+  };
+  const installSignals = opts.installSignalHandlers ?? true;
+  if (installSignals) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
+  const notServing = (): RunningServer => {
+    const dataplane = new DataPlane({ catalog: lifecycle, strictReadiness: opts.strictReadiness ?? true });
+    return { urls: {}, lifecycle, dataplane, close: () => stopRequested ?? stopLoading(), closed };
+  };
+
+  let failures;
+  try {
+    failures = await lifecycle.start();
+  } catch (e) {
+    if (stopRequested) return notServing();
+    removeSignalHandlers();
+    throw e;
+  }
+  if (stopRequested) return notServing();
   if (failures.length > 0 && (opts.exitOnError ?? true)) {
+    removeSignalHandlers();
     await lifecycle.stop();
     throw ofsError(
       'OFS_MODEL_LOAD_FAILED',
@@ -111,32 +217,39 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   }
 
   const dataplane = new DataPlane({ catalog: lifecycle, strictReadiness: opts.strictReadiness ?? true });
-  const closers: Array<() => Promise<void>> = [];
+  const endpoints: Endpoint[] = [];
   const urls: { http?: string; grpc?: string; metrics?: string } = {};
   try {
     if (opts.httpPort !== undefined) {
-      const app = createHttpApp({ dataplane, bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT });
+      const app = createHttpApp({ dataplane, bodyLimit, limits: opts.httpLimits });
       await app.listen({ port: opts.httpPort, host });
-      closers.push(() => closeDraining(app));
+      endpoints.push({ close: () => closeDraining(app), force: () => app.server.closeAllConnections() });
       urls.http = `http://${shownHost}:${addressOf(app)}`;
       log.info(`Started HTTPService at ${host}:${addressOf(app)}`);
     }
     if (opts.grpcPort !== undefined) {
-      const grpc = createGrpcServer({ dataplane });
+      // The serve-level exit timeout decides when to give up; grpc-js's own grace is only a backstop.
+      const grpc = createGrpcServer({
+        dataplane,
+        maxMessageBytes: opts.grpcMaxMessageBytes ?? Math.min(bodyLimit, MAX_MESSAGE_BYTES_LIMIT),
+        shutdownGraceMs: exitTimeoutMs + 2 * ABANDON_FLUSH_MS,
+      });
       const port = await grpc.listen(host, opts.grpcPort);
-      closers.push(() => grpc.close());
+      endpoints.push({ close: () => grpc.close(), force: () => grpc.forceClose() });
       urls.grpc = `${shownHost}:${port}`;
       log.info(`Started GRPCInferenceService at ${host}:${port}`);
     }
     if (opts.metricsPort !== undefined) {
       const metrics = createMetricsApp(lifecycle);
       await metrics.listen({ port: opts.metricsPort, host });
-      closers.push(() => closeDraining(metrics));
+      endpoints.push({ close: () => closeDraining(metrics), force: () => metrics.server.closeAllConnections() });
       urls.metrics = `http://${shownHost}:${addressOf(metrics)}/metrics`;
       log.info(`Started Metrics Service at ${host}:${addressOf(metrics)}`);
     }
   } catch (e) {
-    await Promise.all(closers.map((c) => c().catch(() => undefined)));
+    removeSignalHandlers();
+    for (const ep of endpoints) ep.force();
+    await Promise.all(endpoints.map((ep) => ep.close().catch(() => undefined)));
     await lifecycle.stop();
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'EADDRINUSE') throw ofsError('OFS_BAD_ARGUMENT', `port already in use: ${err.message}; pick another with --http-port/--grpc-port/--metrics-port`);
@@ -157,41 +270,45 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
     poller = setTimeout(tick, every);
   }
 
-  let resolveClosed: () => void = () => {};
-  const closed = new Promise<void>((r) => (resolveClosed = r));
-  let closing: Promise<void> | undefined;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (closing) {
-      // A second Ctrl-C means "now", as with tritonserver. Re-raising the signal with our handlers gone
-      // lets the kernel end the process; process.exit() would run native teardown under onnxruntime
-      // workers that are mid-inference, which aborts.
-      log.warn(`received ${signal} again: exiting without waiting for in-flight requests`);
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      process.kill(process.pid, signal);
-      return;
-    }
-    log.info(`received ${signal}: finishing in-flight requests, then stopping`);
-    void close();
-  };
-  const close = (): Promise<void> => {
+  let closing: Promise<StopOutcome> | undefined;
+  const close = (): Promise<StopOutcome> => {
     closing ??= (async () => {
       if (poller) clearTimeout(poller);
       poller = undefined;
-      // Endpoints first (they wait for in-flight requests), then the models (schedulers drain).
-      await Promise.all(closers.map((c) => c().catch((e: unknown) => log.error(`closing an endpoint: ${(e as Error).message}`))));
-      await lifecycle.stop();
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      // Endpoints first (they wait for in-flight requests), then the models (schedulers drain); all of
+      // it bounded by the exit timeout.
+      const drain = (async () => {
+        await Promise.all(endpoints.map((ep) => ep.close().catch((e: unknown) => log.error(`closing an endpoint: ${(e as Error).message}`))));
+        await lifecycle.stop();
+      })();
+      const outcome = await withDeadline(drain, exitTimeoutMs);
+      if (outcome === 'timed-out') {
+        log.error(`exit timeout of ${exitTimeoutMs / 1000} s expired: answering what is left with "server is shutting down" and stopping`);
+        dataplane.abandonInflight();
+        await sleep(ABANDON_FLUSH_MS);
+        for (const ep of endpoints) ep.force();
+        // A model whose execution is stuck is not waited for: the process exit ends it.
+        await withDeadline(drain, ABANDON_FLUSH_MS);
+      }
+      removeSignalHandlers();
       log.info('server stopped');
-      resolveClosed();
+      resolveClosed(outcome);
+      return outcome;
     })();
     return closing;
   };
-  if (opts.installSignalHandlers ?? true) {
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  }
+  stop = close;
   log.info(`\n${formatModelTable(lifecycle.index())}`);
   return { urls, lifecycle, dataplane, close, closed };
+}
+
+/** 'drained' when `work` settles within `ms`, else 'timed-out' (work goes on; nobody waits for it). */
+async function withDeadline(work: Promise<unknown>, ms: number): Promise<StopOutcome> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<StopOutcome>((resolve) => (timer = setTimeout(() => resolve('timed-out'), ms)));
+  try {
+    return await Promise.race([work.then(() => 'drained' as const, () => 'drained' as const), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

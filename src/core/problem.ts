@@ -17,7 +17,3 @@ export function formatProblem(p: Problem): string {
   const where = p.field ? `${p.file}: ${p.field}` : p.file;
   return `${p.severity}: ${where}: ${p.message}${p.fix ? ` (fix: ${p.fix})` : ''}`;
 }
-
-export function hasErrors(problems: readonly Problem[]): boolean {
-  return problems.some((p) => p.severity === 'error');
-}

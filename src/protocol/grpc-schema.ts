@@ -2,6 +2,7 @@ import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
 import { MODEL_CONFIG_PROTO } from '../core/config/model-config-proto.js';
 import { GRPC_HEALTH_PROTO, GRPC_SERVICE_PROTO } from './grpc-service-proto.js';
+import { wireProblem } from './protobuf-strict.js';
 
 /**
  * The gRPC schema in protobufjs reflection, shared by the server and the client: model_config.proto,
@@ -56,6 +57,29 @@ export function decodeMessage<T>(
   return type.toObject(type.decode(bytes), options) as T;
 }
 
+/**
+ * What a server's request deserializer hands over instead of throwing for bytes that are not a valid
+ * message: grpc-js would answer a throw with INTERNAL "Error deserializing request", while a malformed
+ * request is the client's mistake (INVALID_ARGUMENT), which the handler reports with this problem.
+ */
+export class MalformedMessage {
+  constructor(
+    readonly typeName: string,
+    readonly problem: string,
+  ) {}
+}
+
+/** decodeMessage after the strict wire check; a MalformedMessage instead of a throw or a guessed value. */
+export function decodeStrict<T>(type: protobuf.Type, bytes: Uint8Array): T | MalformedMessage {
+  const problem = wireProblem(type, bytes);
+  if (problem) return new MalformedMessage(type.name, problem);
+  try {
+    return decodeMessage<T>(type, bytes);
+  } catch (e) {
+    return new MalformedMessage(type.name, e instanceof Error ? e.message : String(e));
+  }
+}
+
 // ── service definitions ──────────────────────────────────────────────────────────────────────────
 
 export interface RpcTypes {
@@ -89,7 +113,7 @@ function lowerFirst(name: string): string {
  * A @grpc/grpc-js ServiceDefinition made from protobufjs reflection, so one schema (our .proto text)
  * serves both sides without @grpc/proto-loader's descriptor round trip. Every RPC of `serviceName` is
  * keyed by its proto name (`ModelInfer`); messages cross the boundary as plain objects
- * (PLAIN_OBJECT_OPTIONS).
+ * (PLAIN_OBJECT_OPTIONS), requests after the strict check (a MalformedMessage when it fails).
  */
 export function serviceDefinition(serviceName: string, root: protobuf.Root = grpcRoot): ServiceDefinition {
   const definition: Record<string, MethodDefinition<object, object>> = {};
@@ -100,7 +124,7 @@ export function serviceDefinition(serviceName: string, root: protobuf.Root = grp
       requestStream: t.requestStream,
       responseStream: t.responseStream,
       requestSerialize: (value) => encodeMessage(t.request, value),
-      requestDeserialize: (bytes) => decodeMessage(t.request, bytes),
+      requestDeserialize: (bytes) => decodeStrict<object>(t.request, bytes),
       responseSerialize: (value) => encodeMessage(t.response, value),
       responseDeserialize: (bytes) => decodeMessage(t.response, bytes),
       // grpc-js clients also expose the method under this name (modelInfer next to ModelInfer).

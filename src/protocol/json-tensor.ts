@@ -1,8 +1,8 @@
 import { ofsError } from '../errors.js';
-import { dtypeFromWire, elementCount, type WireDatatype } from '../core/tensor/dtype.js';
+import { dtypeFromWire, elementCount, type DtypeInfo, type WireDatatype } from '../core/tensor/dtype.js';
 import type { Tensor } from '../core/tensor/tensor.js';
 import { parseBytesElements, serializeBytesElements } from '../core/tensor/bytes.js';
-import { bfloat16ToNumber, halfToNumber } from './half.js';
+import { bfloat16ToNumber, halfToNumber } from '../core/tensor/half.js';
 import { stringifyJsonExact } from './json-exact.js';
 
 /**
@@ -10,7 +10,7 @@ import { stringifyJsonExact } from './json-exact.js';
  * responses are always flat, as Triton writes them.
  */
 
-const SHAPE_MISMATCH = "Unable to parse 'data': Shape does not match true shape of 'data' field";
+export const SHAPE_MISMATCH = "Unable to parse 'data': Shape does not match true shape of 'data' field";
 
 /** Iterative, so a `data` nested a million levels deep is an ordinary element list, not a stack overflow. */
 function flatten(data: unknown, out: unknown[]): void {
@@ -29,7 +29,7 @@ function flatten(data: unknown, out: unknown[]): void {
   }
 }
 
-function badElement(input: string, datatype: string, value: unknown): Error {
+export function badElement(input: string, datatype: string, value: unknown): Error {
   return ofsError('OFS_INFER_INPUT', `Unable to parse 'data': expected ${datatype} element for input '${input}', got ${stringifyJsonExact(value)}`);
 }
 
@@ -55,7 +55,7 @@ function outOfRange(input: string, datatype: string, value: number | bigint): Er
 }
 
 /** An integer element as a number (types up to 32 bits). */
-function asInteger(input: string, datatype: string, value: unknown): number {
+export function asInteger(input: string, datatype: string, value: unknown): number {
   const [lo, hi] = INTEGER_RANGE[datatype] ?? [0n, -1n];
   if (typeof value === 'bigint') throw outOfRange(input, datatype, value);
   if (typeof value !== 'number' || !Number.isInteger(value)) throw badElement(input, datatype, value);
@@ -67,7 +67,7 @@ function asInteger(input: string, datatype: string, value: unknown): number {
  * A 64-bit integer element, exact. A number beyond 2^53 can only have come from a float literal such
  * as 1e19 (integer literals that large parse as bigint), which names no exact value.
  */
-function asBigInteger(input: string, datatype: string, value: unknown): bigint {
+export function asBigInteger(input: string, datatype: string, value: unknown): bigint {
   const [lo, hi] = INTEGER_RANGE[datatype] ?? [0n, -1n];
   let v: bigint;
   if (typeof value === 'bigint') v = value;
@@ -89,12 +89,8 @@ function asFloat(input: string, datatype: string, value: unknown): number {
   throw badElement(input, datatype, value);
 }
 
-/**
- * Converts the JSON `data` of input `input` to little-endian row-major bytes (BYTES serialized with
- * length prefixes). `data` comes from parseJsonExact, so 64-bit integers may be bigint. Throws Triton's
- * messages for an element count that does not match `shape`.
- */
-export function jsonDataToBytes(input: string, datatype: string, shape: readonly number[], data: unknown): Uint8Array {
+/** The datatype of an input sent as JSON `data`; Triton refuses FP16 and BF16 there. */
+export function jsonDatatype(input: string, datatype: string): DtypeInfo {
   if (datatype === 'FP16' || datatype === 'BF16') {
     throw ofsError(
       'OFS_INFER_INPUT',
@@ -103,6 +99,16 @@ export function jsonDataToBytes(input: string, datatype: string, shape: readonly
   }
   const info = dtypeFromWire(datatype);
   if (!info) throw ofsError('OFS_INFER_INPUT', `invalid datatype for input ${input}`);
+  return info;
+}
+
+/**
+ * Converts the JSON `data` of input `input` to little-endian row-major bytes (BYTES serialized with
+ * length prefixes). `data` comes from parseJsonExact, so 64-bit integers may be bigint. Throws Triton's
+ * messages for an element count that does not match `shape`.
+ */
+export function jsonDataToBytes(input: string, datatype: string, shape: readonly number[], data: unknown): Uint8Array {
+  const info = jsonDatatype(input, datatype);
   if (!Array.isArray(data)) throw ofsError('OFS_INFER_INPUT', "Unable to parse 'data'");
   const flat: unknown[] = [];
   flatten(data, flat);

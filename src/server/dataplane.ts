@@ -309,6 +309,8 @@ export class DataPlane {
   readonly #version: string;
   readonly #now: () => bigint;
   readonly #strictReadiness: boolean;
+  /** Aborted when the server gives up waiting for in-flight requests (the exit timeout has passed). */
+  readonly #abandon = new AbortController();
 
   constructor(options: DataPlaneOptions) {
     this.#strictReadiness = options.strictReadiness ?? true;
@@ -405,6 +407,34 @@ export class DataPlane {
     return this.#catalog.unload(name);
   }
 
+  /**
+   * Answers every request still in flight with OFS_SERVER_SHUTTING_DOWN at once, whether queued
+   * (dropped from its queue) or executing (its result will be discarded): what a shutdown does once its
+   * exit timeout has passed, so no client is left without an answer when the process ends.
+   */
+  abandonInflight(): void {
+    this.#abandon.abort();
+  }
+
+  #unlessAbandoned<T>(work: Promise<T>): Promise<T> {
+    const abandon = this.#abandon.signal;
+    if (abandon.aborted) return Promise.reject(ofsError('OFS_SERVER_SHUTTING_DOWN'));
+    return new Promise<T>((resolve, reject) => {
+      const onAbandon = (): void => reject(ofsError('OFS_SERVER_SHUTTING_DOWN'));
+      abandon.addEventListener('abort', onAbandon, { once: true });
+      work.then(
+        (v) => {
+          abandon.removeEventListener('abort', onAbandon);
+          resolve(v);
+        },
+        (e: unknown) => {
+          abandon.removeEventListener('abort', onAbandon);
+          reject(abandon.aborted ? ofsError('OFS_SERVER_SHUTTING_DOWN') : e);
+        },
+      );
+    });
+  }
+
   async infer(request: DataPlaneInferRequest): Promise<DataPlaneInferResponse> {
     const receivedNs = request.receivedNs ?? this.#now();
     const model = this.model(request.model, request.version);
@@ -421,14 +451,10 @@ export class DataPlane {
       throw e;
     }
     const names = request.outputs?.map((o) => o.name);
-    const result = await model.scheduler.enqueue({
-      inputs: prepared.tensors,
-      outputs: names,
-      batchSize: prepared.batchSize,
-      receivedNs,
-      signal: request.signal,
-      ...policy,
-    });
+    const signal = request.signal ? AbortSignal.any([request.signal, this.#abandon.signal]) : this.#abandon.signal;
+    const result = await this.#unlessAbandoned(
+      model.scheduler.enqueue({ inputs: prepared.tensors, outputs: names, batchSize: prepared.batchSize, receivedNs, signal, ...policy }),
+    );
     const wanted: readonly RequestedOutput[] = request.outputs ?? model.outputs.map((o) => ({ name: o.name }));
     const batched = maxBatchOf(model) > 0;
     const outputs = wanted.map((o) => {

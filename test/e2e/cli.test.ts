@@ -113,6 +113,16 @@ describe('ofserve end to end', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('serve refuses --http-max-body 0 and -1 before loading any model: exit 2 naming the flag', async () => {
+    for (const value of ['0', '-1']) {
+      const r = await ofserve(['serve', '--model-store', 'model_repository', '--http-port', '0', '--http-max-body', value], { cwd: dir });
+      expect(r.exitCode, r.stderr).toBe(2);
+      expect(r.stderr).toContain(`--http-max-body must be an integer from 1 to 4294967296 (bytes), got '${value}'`);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(r.stderr).not.toMatch(/Started|loaded|READY/);
+    }
+  });
+
   it('a second Ctrl-C ends the server at once instead of waiting for the drain', async () => {
     let log = '';
     const other = execa('node', [bin, 'serve', '--model-store', 'model_repository', '--http-port', '0', '--allow-grpc', 'false', '--allow-metrics', 'false', '--http-address', '127.0.0.1'], { cwd: dir, reject: false });

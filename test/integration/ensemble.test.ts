@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { BackendRegistry, type Backend, type ModelSource, type Session } from '../../src/core/backend.js';
 import { silentLogger } from '../../src/core/log.js';
-import { ModelLifecycle, type ControlMode } from '../../src/core/repository/lifecycle.js';
+import { ModelManager, type ControlMode } from '../../src/core/repository/model-manager.js';
 import { validateRepository } from '../../src/core/repository/validate.js';
 import { DataPlane } from '../../src/server/dataplane.js';
 import { createGrpcServer } from '../../src/server/grpc/server.js';
@@ -76,7 +76,7 @@ class ScoringBackend implements Backend {
 function lifecycle(storeDir: string, controlMode: ControlMode, startupModels: string[] = []) {
   const backends = new BackendRegistry();
   backends.register(new ScoringBackend(), 1);
-  return new ModelLifecycle({ storeDir, backends, gpu: { available: false, reason: 'test' }, strictGpu: false, controlMode, startupModels, log: silentLogger, threads: 1 });
+  return new ModelManager({ storeDir, backends, gpu: { available: false, reason: 'test' }, strict: false, controlMode, startupModels, log: silentLogger, threads: 1 });
 }
 
 const IMAGE_BYTES = 3 * 224 * 224 * 4;
@@ -183,7 +183,8 @@ ensemble_scheduling { step [ { model_name: "${other}" input_map { key: "IMAGE" v
   });
 
   it('an ensemble whose composing model fails to load is not ready, and names that model', async () => {
-    const dir = await store({ 'colour_b/config.pbtxt': composing('colour_b').replace('dims: [ 3, 224, 224 ]', 'dims: [ 3, 100, 100 ]') });
+    // colour_b's config still agrees with the ensemble, but its payload is not where it says.
+    const dir = await store({ 'colour_b/config.pbtxt': `${composing('colour_b')}default_model_filename: "missing.onnx"\n` });
     const lc = lifecycle(dir, 'none');
     const failures = await lc.start();
     expect(failures.map((f) => f.model).sort()).toEqual(['both', 'colour_b']);

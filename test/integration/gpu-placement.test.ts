@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BackendRegistry } from '../../src/core/backend.js';
 import { CONFIG_FILENAME } from '../../src/core/config/constants.js';
 import type { Logger } from '../../src/core/log.js';
-import { ModelLifecycle } from '../../src/core/repository/lifecycle.js';
+import { ModelManager } from '../../src/core/repository/model-manager.js';
 import { NativeBackend } from '../../src/runtime/native/backend.js';
 import { OrtBackend } from '../../src/runtime/onnxruntime/backend.js';
 import { writeOnnxModel } from '../../src/core/graph/onnx-writer.js';
@@ -40,7 +40,7 @@ function sigmoidModel(): Uint8Array {
   );
 }
 
-let lifecycle: ModelLifecycle | undefined;
+let lifecycle: ModelManager | undefined;
 afterEach(async () => {
   await lifecycle?.stop();
   lifecycle = undefined;
@@ -54,7 +54,7 @@ async function start(tree: Record<string, string | Uint8Array>, strictGpu = fals
   const backends = new BackendRegistry();
   backends.register(new OrtBackend(), 10);
   backends.register(new NativeBackend(binding), 20);
-  lifecycle = new ModelLifecycle({ storeDir: store, backends, gpu: { available: true, reason: 'fake H100' }, strictGpu, controlMode: 'none', log });
+  lifecycle = new ModelManager({ storeDir: store, backends, gpu: { available: true, reason: 'fake H100' }, strict: strictGpu, controlMode: 'none', log });
   const failures = await lifecycle.start();
   return { binding, warnings, failures, lifecycle };
 }

@@ -113,6 +113,32 @@ describe('ofserve CLI flags', () => {
     expect((await run(['serve', '--model-control-mode', 'sometimes'])).code).toBe(2);
   });
 
+  it('serve refuses a zero, negative or oversized limit before anything loads: exit 2, naming the flag', async () => {
+    for (const [flag, value] of [['--http-max-body', '0'], ['--http-max-body', '-1'], ['--http-max-body', '9999999999999'],
+      ['--http-max-json', '1e3'], ['--http-port', '70000'], ['--http-request-timeout-secs', '0'], ['--http-body-timeout-secs', 'soon']]) {
+      const r = await run(['serve', flag, value]);
+      expect(r.code, `${flag} ${value}`).toBe(2);
+      expect(r.err, `${flag} ${value}`).toContain(`${flag} must be`);
+      expect(r.err).not.toMatch(/\n\s+at /);
+    }
+    expect(calls.serve).toBeUndefined();
+    const both = await run(['serve', '--http-max-body', '0', '--grpc-port', '-5']);
+    expect(both.err).toContain('--http-max-body must be');
+    expect(both.err).toContain('--grpc-port must be');
+  });
+
+  it('serve passes the HTTP limits and timeouts on', async () => {
+    const r = await run([
+      'serve', '--http-max-body', '1000', '--http-max-json', '500', '--http-max-json-depth', '8', '--http-max-json-values', '99',
+      '--http-max-control-body', '300', '--http-max-response-body', '4000', '--http-request-timeout-secs', '2.5', '--http-body-timeout-secs', '1',
+    ]);
+    expect(r.code, r.err).toBe(0);
+    expect(calls.serve?.[0]).toMatchObject({
+      bodyLimit: 1000,
+      httpLimits: { maxJson: 500, maxJsonDepth: 8, maxJsonValues: 99, maxControlBody: 300, maxResponse: 4000, requestTimeoutMs: 2500, bodyTimeoutMs: 1000 },
+    });
+  });
+
   it('--help and --version exit 0', async () => {
     expect((await run(['--help'])).code).toBe(0);
     expect((await run(['--version'])).code).toBe(0);

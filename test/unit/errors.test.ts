@@ -95,7 +95,7 @@ describe('ERRORS table', () => {
     }
   });
 
-  // The wording clients match on, copied from Triton's server sources (not from errors.ts).
+  // The wording clients match on, copied from docs/triton-protocol.md (not from errors.ts).
   it('repeats Triton wording where clients match on it', () => {
     const msg = <C extends ErrorCode>(code: C, ...args: unknown[]) =>
       (ofsError as unknown as (c: C, ...a: unknown[]) => OfsError)(code, ...args).message;

@@ -178,14 +178,34 @@ export function checkOneflowIoNames(config: ModelConfig, ctx: RuleContext): Prob
   return problems;
 }
 
+/**
+ * TYPE_STRING (BYTES) tensors: neither backend runs them (the onnxruntime worker and the GPU plan move
+ * numeric buffers only), so such a model would load READY and then fail every request. It is refused
+ * here, which makes both `validate` and the load say so.
+ */
+export function checkRunnableDataTypes(config: ModelConfig, ctx: RuleContext): Problem[] {
+  return ios(config)
+    .filter(({ io }) => io.data_type === 'TYPE_STRING')
+    .map(({ side, index, io }) =>
+      error(
+        ctx,
+        `${side}[${index}].data_type`,
+        `${side} '${io.name ?? index}' is TYPE_STRING: ofserve's backends run numeric tensors only, so the model could not answer any request`,
+        side === 'input'
+          ? 'export the model with a numeric input (e.g. an FP32 image tensor), or serve it with tritonserver'
+          : 'export the model with numeric outputs (class scores) and map them to names with label_filename, or serve it with tritonserver',
+      ),
+    );
+}
+
 /** Instances per instance_group that ofserve will create. */
 export const MAX_INSTANCE_COUNT = 256;
 
 /**
  * instance_group: counts must be positive; KIND_GPU is only a warning when no GPU is present, because
- * serve falls back to CPU unless --strict.
+ * serve falls back to CPU unless --strict (then it is an error, as serve refuses it).
  */
-export function checkInstanceGroups(config: ModelConfig, ctx: RuleContext, gpuAvailable?: boolean): Problem[] {
+export function checkInstanceGroups(config: ModelConfig, ctx: RuleContext, gpuAvailable?: boolean, strict = false): Problem[] {
   const problems: Problem[] = [];
   (config.instance_group ?? []).forEach((g, i) => {
     if (g.count !== undefined && g.count < 0) {
@@ -200,7 +220,7 @@ export function checkInstanceGroups(config: ModelConfig, ctx: RuleContext, gpuAv
     }
     if (g.kind === 'KIND_GPU' && gpuAvailable === false) {
       problems.push({
-        severity: 'warning',
+        severity: strict ? 'error' : 'warning',
         file: ctx.file,
         field: `instance_group[${i}].kind`,
         message: 'KIND_GPU is asked for but no usable GPU was found: serve runs the model on CPU (and refuses it with --strict)',
@@ -212,12 +232,13 @@ export function checkInstanceGroups(config: ModelConfig, ctx: RuleContext, gpuAv
 }
 
 /** Every config-only rule. */
-export function checkConfig(config: ModelConfig, ctx: RuleContext, opts: { gpuAvailable?: boolean } = {}): Problem[] {
+export function checkConfig(config: ModelConfig, ctx: RuleContext, opts: { gpuAvailable?: boolean; strict?: boolean } = {}): Problem[] {
   return [
     ...checkModelName(config, ctx),
     ...checkBackend(config, ctx),
     ...checkIoDeclarations(config, ctx),
+    ...checkRunnableDataTypes(config, ctx),
     ...checkOneflowIoNames(config, ctx),
-    ...checkInstanceGroups(config, ctx, opts.gpuAvailable),
+    ...checkInstanceGroups(config, ctx, opts.gpuAvailable, opts.strict),
   ];
 }

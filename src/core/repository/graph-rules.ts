@@ -174,3 +174,20 @@ export function checkAgainstGraph(config: ModelConfig, graph: Graph, ctx: GraphR
   problems.push(...checkBatching(pairs, mbs, ctx));
   return problems;
 }
+
+/**
+ * The graph's own wiring, which any backend checks before it runs a node: every graph output must be a
+ * graph input, a weight or the output of a node. onnxruntime refuses such a graph when the session is
+ * made, so without this rule `validate` would pass a model that `serve` cannot load.
+ */
+export function checkGraphWiring(graph: Graph, modelFile: string): Problem[] {
+  const produced = new Set<string>([...graph.inputs.map((v) => v.name), ...graph.initializers.map((i) => i.name), ...graph.nodes.flatMap((n) => n.outputs)]);
+  return graph.outputs
+    .filter((o) => !produced.has(o.name))
+    .map((o) => ({
+      severity: 'error' as const,
+      file: modelFile,
+      message: `${modelFile} declares output '${o.name}', but no node of the graph produces it`,
+      fix: 're-export the model so the output comes from a node (the exporter lost or renamed it)',
+    }));
+}

@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isOfsError } from '../../errors.js';
+import type { ModelSource } from '../backend.js';
 import type { Graph } from '../graph/ir.js';
 import { readOnnxModel } from '../graph/onnx-reader.js';
-import { inspectOneflowModel } from '../graph/oneflow/index.js';
+import { inspectOneflowModel, loadOneflowModel } from '../graph/oneflow/index.js';
 import type { Problem } from '../problem.js';
 import type { ModelPayload } from './payload.js';
 
@@ -35,6 +36,19 @@ export async function readModelIO(payload: ModelPayload): Promise<{ graph?: Grap
     }
     throw e;
   }
+}
+
+/**
+ * What a backend builds sessions from. `validated` is the graph validation already read (for OneFlow,
+ * imported with its weights), so a load right after validate does not read the payload twice; an ONNX
+ * payload's bytes are read again because onnxruntime takes the original file, not a re-serialization.
+ */
+export async function readModelSource(model: string, version: string, payload: ModelPayload, validated?: Graph): Promise<ModelSource> {
+  if (payload.kind === 'onnx') {
+    const bytes = new Uint8Array(await readFile(payload.path));
+    return { model, version, graph: validated ?? readOnnxModel(bytes, payload.file), onnx: bytes };
+  }
+  return { model, version, graph: validated ?? (await loadOneflowModel(payload.path)).graph };
 }
 
 /**

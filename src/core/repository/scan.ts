@@ -1,11 +1,11 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ERRORS, isOfsError, ofsError } from '../../errors.js';
 import { CONFIG_FILENAME } from '../config/constants.js';
 import type { ModelConfig } from '../config/model-config.js';
 import { parsePbtxt } from '../config/pbtxt-parse.js';
 import type { Problem } from '../problem.js';
-import { hasCrlf, readLabels } from './labels.js';
+import { readLabels } from './labels.js';
 import { resolveInsideModelDir } from './paths.js';
 import { choosePayload, type EntryType, type ModelPayload } from './payload.js';
 import { parseVersionDirName } from './version-dirs.js';
@@ -35,7 +35,6 @@ export interface LabelFile {
   readonly path: string;
   /** Undefined when the file could not be read (a problem says why). */
   readonly labels?: readonly string[];
-  readonly crlf: boolean;
 }
 
 export interface ScannedModel {
@@ -52,6 +51,15 @@ export interface ScannedModel {
   readonly selectedVersions: readonly number[];
   readonly labels: readonly LabelFile[];
   readonly problems: readonly Problem[];
+}
+
+export interface ScanOptions {
+  /**
+   * Follow links (model folder, config, version folder, payload, label file) whose target is outside
+   * the store. Off by default: a store is often writable by more people than the files the server can
+   * read, and a linked labels.txt would hand any file's lines to every client.
+   */
+  readonly allowLinksOutsideStore?: boolean;
 }
 
 export interface RepositoryScan {
@@ -109,7 +117,7 @@ async function readConfig(dir: string, name: string, file: string, problems: Pro
   }
 }
 
-async function readLabelFiles(dir: string, name: string, config: ModelConfig | undefined, problems: Problem[]): Promise<LabelFile[]> {
+async function readLabelFiles(dir: string, name: string, config: ModelConfig | undefined, problems: Problem[], links: LinkGuard): Promise<LabelFile[]> {
   const files: LabelFile[] = [];
   const configFile = show(name, CONFIG_FILENAME);
   const outputs = config?.output ?? [];
@@ -126,9 +134,15 @@ async function readLabelFiles(dir: string, name: string, config: ModelConfig | u
       continue;
     }
     const file = show(name, ...path.relative(dir, labelPath).split(path.sep));
+    const escape = await links.check(labelPath, file);
+    if (escape) {
+      problems.push({ ...escape, file: configFile, field });
+      files.push({ output, outputIndex: i, file, path: labelPath });
+      continue;
+    }
     try {
       const text = await readFile(labelPath, 'utf8');
-      files.push({ output, outputIndex: i, file, path: labelPath, labels: readLabels(text), crlf: hasCrlf(text) });
+      files.push({ output, outputIndex: i, file, path: labelPath, labels: readLabels(text) });
     } catch (e) {
       const missing = isMissing(e) || (e as NodeJS.ErrnoException).code === 'EISDIR';
       problems.push({
@@ -138,7 +152,7 @@ async function readLabelFiles(dir: string, name: string, config: ModelConfig | u
         message: missing ? `label file ${file} of output '${output}' not found` : `cannot read label file ${file} of output '${output}': ${readFailure(e)}`,
         fix: `write ${file} with one label per line (line i names class i), or remove label_filename`,
       });
-      files.push({ output, outputIndex: i, file, path: labelPath, crlf: false });
+      files.push({ output, outputIndex: i, file, path: labelPath });
     }
   }
   return files;
@@ -149,6 +163,7 @@ async function scanVersions(
   name: string,
   config: ModelConfig | undefined,
   problems: Problem[],
+  links: LinkGuard,
 ): Promise<{ versions: ScannedVersion[]; selected: number[] }> {
   const found: number[] = [];
   for (const [entry, type] of [...(await entryTypes(dir))].sort(([a], [b]) => a.localeCompare(b))) {
@@ -188,12 +203,19 @@ async function scanVersions(
   for (const version of found) {
     const vdir = path.join(dir, String(version));
     const label = show(name, String(version));
+    const served = policy.versions.includes(version);
+    const vdirEscape = await links.check(vdir, label);
+    if (vdirEscape) {
+      if (served) problems.push(vdirEscape);
+      versions.push({ version, dir: vdir });
+      continue;
+    }
     const choice = payloadNameOk ? choosePayload(config, await entryTypes(vdir), label) : undefined;
     if (!choice) {
       versions.push({ version, dir: vdir });
     } else if (!choice.found) {
       // Versions the policy does not serve are never loaded, so their payload is not the user's problem.
-      if (policy.versions.includes(version)) {
+      if (served) {
         problems.push({
           severity: 'error',
           file: label,
@@ -206,20 +228,58 @@ async function scanVersions(
     } else {
       const payloadPath = path.join(vdir, ...choice.relPath.split('/'));
       const file = show(label, choice.relPath);
-      versions.push({ version, dir: vdir, payload: { kind: choice.kind, path: payloadPath, file } });
+      const payloadEscape = await links.check(payloadPath, file);
+      if (payloadEscape) {
+        if (served) problems.push(payloadEscape);
+        versions.push({ version, dir: vdir });
+      } else {
+        versions.push({ version, dir: vdir, payload: { kind: choice.kind, path: payloadPath, file } });
+      }
     }
   }
   return { versions, selected: policy.versions };
 }
 
+/**
+ * Where a link leads: a problem for a path whose real location is outside the store (unless allowed).
+ * Paths that do not exist pass: the code that reads them reports that in its own words.
+ */
+class LinkGuard {
+  readonly #storeDir: string;
+  readonly #allow: boolean;
+  #storeReal: Promise<string> | undefined;
+
+  constructor(storeDir: string, allow: boolean) {
+    this.#storeDir = path.resolve(storeDir);
+    this.#allow = allow;
+  }
+
+  async check(target: string, file: string): Promise<Problem | undefined> {
+    if (this.#allow) return undefined;
+    const real = await realpath(target).catch(() => undefined);
+    if (real === undefined) return undefined;
+    this.#storeReal ??= realpath(this.#storeDir).catch(() => this.#storeDir);
+    const store = await this.#storeReal;
+    const rel = path.relative(store, real);
+    if (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel)) return undefined;
+    const spec = ERRORS.OFS_LINK_OUTSIDE_STORE;
+    return { severity: 'error', file, message: spec.message(file, real), fix: spec.fix ?? '' };
+  }
+}
+
 /** Scans one model folder of the store. */
-export async function scanModel(storeDir: string, name: string): Promise<ScannedModel> {
+export async function scanModel(storeDir: string, name: string, opts: ScanOptions = {}): Promise<ScannedModel> {
   const dir = path.join(storeDir, name);
   const problems: Problem[] = [];
   const configFile = show(name, CONFIG_FILENAME);
-  const config = await readConfig(dir, name, configFile, problems);
-  const { versions, selected } = await scanVersions(dir, name, config, problems);
-  const labels = await readLabelFiles(dir, name, config, problems);
+  const links = new LinkGuard(storeDir, opts.allowLinksOutsideStore ?? false);
+  const dirEscape = await links.check(dir, show(name));
+  if (dirEscape) return { name, dir, configFile, versions: [], selectedVersions: [], labels: [], problems: [dirEscape] };
+  const configEscape = await links.check(path.join(dir, CONFIG_FILENAME), configFile);
+  const config = configEscape ? undefined : await readConfig(dir, name, configFile, problems);
+  if (configEscape) problems.push(configEscape);
+  const { versions, selected } = await scanVersions(dir, name, config, problems, links);
+  const labels = await readLabelFiles(dir, name, config, problems, links);
   return { name, dir, configFile, config, versions, selectedVersions: selected, labels, problems };
 }
 
@@ -228,10 +288,10 @@ export async function scanModel(storeDir: string, name: string): Promise<Scanned
  * out: editors and notebooks leave them behind (.ipynb_checkpoints) and they are never models.
  * Throws OFS_REPOSITORY_NOT_FOUND when the store is not a folder.
  */
-export async function scanRepository(storeDir: string): Promise<RepositoryScan> {
+export async function scanRepository(storeDir: string, opts: ScanOptions = {}): Promise<RepositoryScan> {
   const root = path.resolve(storeDir);
   const models: ScannedModel[] = [];
-  for (const name of await listModelFolders(root)) models.push(await scanModel(root, name));
+  for (const name of await listModelFolders(root)) models.push(await scanModel(root, name, opts));
   return { storeDir: root, models };
 }
 

@@ -1,18 +1,28 @@
-import { isOfsError } from '../../errors.js';
-import type { ModelConfig } from '../config/model-config.js';
+import { isOfsError, toOfsError } from '../../errors.js';
+import type { ModelSource } from '../backend.js';
 import type { Graph } from '../graph/ir.js';
 import type { Problem } from '../problem.js';
-import { isImagePreprocess, readImagePreprocess } from '../config/image-preprocess.js';
+import type { ModelConfig } from '../config/model-config.js';
 import { checkConfig } from './config-rules.js';
+import { isImagePreprocess, readImagePreprocess } from '../config/image-preprocess.js';
 import { checkEnsemble, isEnsemble, type ComposingModel } from './ensemble-rules.js';
-import { checkAgainstGraph } from './graph-rules.js';
+import { checkAgainstGraph, checkGraphWiring } from './graph-rules.js';
 import { checkLabels, type LabelFileFacts } from './label-rules.js';
-import { readModelIO } from './model-io.js';
-import { scanRepository, type ScannedModel } from './scan.js';
+import { readModelIO, readModelSource } from './model-io.js';
+import { scanRepository, type ScanOptions, type ScannedModel } from './scan.js';
 
-export interface ValidateOptions {
+export interface ValidateOptions extends ScanOptions {
   /** Whether a usable GPU is present; when false, KIND_GPU instance groups get a warning. */
   readonly gpuAvailable?: boolean;
+  /** `--strict`, as serve takes it: what serve would only warn about (KIND_GPU on CPU, label counts) is an error. */
+  readonly strict?: boolean;
+  /**
+   * The deep check: builds each served version the way serve does (a backend session from the same
+   * source) and throws what the backend refuses. Run only for models with no error so far, since a
+   * model serve would refuse anyway needs no session to say so. Core knows no backend: the command
+   * passes one in.
+   */
+  readonly build?: (source: ModelSource, config: ModelConfig) => Promise<void>;
   /**
    * The other models of the store, for checking an ensemble's steps against them (undefined: not in
    * the store). Without it an ensemble's steps are not checked against the composing models.
@@ -38,7 +48,7 @@ export interface RepositoryReport {
 export async function validateRepository(storeDir: string, opts: ValidateOptions = {}): Promise<RepositoryReport> {
   let scan;
   try {
-    scan = await scanRepository(storeDir);
+    scan = await scanRepository(storeDir, opts);
   } catch (e) {
     if (!isOfsError(e) || e.code !== 'OFS_REPOSITORY_NOT_FOUND') throw e;
     return { models: [], problems: [{ severity: 'error', file: storeDir, message: e.message, fix: e.fix }] };
@@ -103,8 +113,8 @@ export async function validateModelGraphs(
   if (config) {
     problems.push(...checkConfig(config, ctx, opts));
     const facts = new Map<string, LabelFileFacts>();
-    for (const l of model.labels) if (l.labels) facts.set(l.output, { file: l.file, count: l.labels.length, crlf: l.crlf });
-    problems.push(...checkLabels(config, facts, ctx));
+    for (const l of model.labels) if (l.labels) facts.set(l.output, { file: l.file, count: l.labels.length });
+    problems.push(...checkLabels(config, facts, ctx, opts));
     if (isImagePreprocess(config)) problems.push(...readImagePreprocess(config, ctx.file).problems);
     if (config.ensemble_scheduling || isEnsemble(config)) {
       const found = new Map<string, ComposingModel>();
@@ -133,7 +143,20 @@ export async function validateModelGraphs(
     const io = await readModelIO(v.payload);
     problems.push(...io.problems);
     if (io.graph) graphs.set(v.version, io.graph);
+    if (io.graph) problems.push(...checkGraphWiring(io.graph, v.payload.file));
     if (io.graph && config) problems.push(...checkAgainstGraph(config, io.graph, { ...ctx, modelFile: v.payload.file }));
+  }
+  if (opts.build && config && !problems.some((p) => p.severity === 'error')) {
+    for (const v of model.versions) {
+      const graph = graphs.get(v.version);
+      if (!v.payload || !graph) continue;
+      try {
+        await opts.build(await readModelSource(model.name, String(v.version), v.payload, graph), config);
+      } catch (e) {
+        const err = toOfsError(e);
+        problems.push({ severity: 'error', file: v.payload.file, message: err.message, fix: err.fix ?? 'check that the model opens in onnxruntime, or re-export it' });
+      }
+    }
   }
   return { problems, graphs };
 }

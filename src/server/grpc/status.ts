@@ -1,7 +1,8 @@
 import type { sendUnaryData, ServerUnaryCall, StatusObject } from '@grpc/grpc-js';
 import { Metadata } from '@grpc/grpc-js';
-import { toOfsError } from '../../errors.js';
+import { ofsError, toOfsError } from '../../errors.js';
 import { grpcCodeOf } from '../../protocol/error-status.js';
+import { MalformedMessage } from '../../protocol/grpc-schema.js';
 
 /**
  * The one wrapper every gRPC handler goes through: whatever a handler throws becomes a gRPC status
@@ -29,15 +30,26 @@ function clipDetails(text: string): string {
   return `${text.slice(0, cut)}...`;
 }
 
-export type UnaryHandler<Req, Res> = (request: Req) => Res | Promise<Res>;
+/** `signal` aborts when the client cancels the call (or its deadline passes) before the answer. */
+export type UnaryHandler<Req, Res> = (request: Req, signal: AbortSignal) => Res | Promise<Res>;
+
+/** The decoded request, or OFS_GRPC_MALFORMED (INVALID_ARGUMENT) for bytes the strict decoder refused. */
+export function wellFormed<Req>(request: Req | MalformedMessage): Req {
+  if (request instanceof MalformedMessage) throw ofsError('OFS_GRPC_MALFORMED', request.typeName, request.problem);
+  return request;
+}
 
 export function unary<Req, Res>(handler: UnaryHandler<Req, Res>) {
   return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
+    const cancelled = new AbortController();
+    const onCancelled = (): void => cancelled.abort();
+    call.once('cancelled', onCancelled);
     Promise.resolve()
-      .then(() => handler(call.request))
+      .then(() => handler(wellFormed(call.request), cancelled.signal))
       .then(
         (response) => callback(null, response),
         (error: unknown) => callback(grpcStatusOf(error)),
-      );
+      )
+      .finally(() => call.off('cancelled', onCancelled));
   };
 }

@@ -19,8 +19,16 @@ const deflate = promisify(zlib.deflate);
 /** Errors that must carry `Accept-Encoding: gzip, deflate` in the 501 response. */
 export const unsupportedEncodingErrors = new WeakSet<Error>();
 
-/** Decodes a request body by its Content-Encoding; the decoded size is bounded by `limit`. */
-export async function decodeRequestBody(body: Buffer, contentEncoding: string | undefined, limit: number): Promise<Buffer> {
+/**
+ * Decodes a request body by its Content-Encoding; zlib stops inflating at `limit` bytes (so a
+ * gzip bomb costs at most the limit), which throws `tooLarge()`.
+ */
+export async function decodeRequestBody(
+  body: Buffer,
+  contentEncoding: string | undefined,
+  limit: number,
+  tooLarge: () => Error = () => ofsError('OFS_BODY_TOO_LARGE', limit),
+): Promise<Buffer> {
   const coding = (contentEncoding ?? '').trim().toLowerCase();
   if (coding === '' || coding === 'identity') return body;
   if (coding !== 'gzip' && coding !== 'deflate') {
@@ -32,7 +40,7 @@ export async function decodeRequestBody(body: Buffer, contentEncoding: string | 
     const options = { maxOutputLength: limit };
     return coding === 'gzip' ? await gunzip(body, options) : await inflate(body, options);
   } catch (e) {
-    if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw ofsError('OFS_BODY_TOO_LARGE', limit);
+    if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge();
     throw ofsError('OFS_INFER_INPUT', `failed to decompress the request body (${coding}): ${(e as Error).message}`);
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { randomTensorData, seededRandom } from '../../../src/client/seeded-random.js';
-import { halfToNumber } from '../../../src/protocol/half.js';
+import { halfToNumber } from '../../../src/core/tensor/half.js';
 import { bytesToStrings as deserializeStrings } from '../../../src/protocol/typed-tensor.js';
 
 describe('seeded random input data', () => {

@@ -1,6 +1,9 @@
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { formatValidateReport, validate } from '../../../src/commands/validate.js';
+import { serve } from '../../../src/commands/serve.js';
+import type { Graph } from '../../../src/core/graph/ir.js';
+import { writeOnnxModel } from '../../../src/core/graph/onnx-writer.js';
 import { colourClassifierOnnx } from '../../fixtures/models.js';
 import { removeRepoDirs, repoDir } from '../../fixtures/repo.js';
 
@@ -14,7 +17,7 @@ describe('validate command', () => {
   it('resolves the store against cwd and counts errors and warnings', async () => {
     const cwd = await repoDir({
       'store/good/config.pbtxt': config('good'),
-      'store/good/labels.txt': `${colour.labels.join('\r\n')}\r\n`,
+      'store/good/labels.txt': 'red\ngreen\n',
       'store/good/1/model.onnx': colour.onnx,
       'store/bad/config.pbtxt': config('wrong'),
       'store/bad/labels.txt': `${colour.labels.join('\n')}\n`,
@@ -40,4 +43,44 @@ describe('validate command', () => {
     expect(missing.ok).toBe(false);
     expect(formatValidateReport(missing)).toContain(`error: ${path.join(cwd, 'nope')}: model repository not found`);
   });
+
+  it('refuses an ONNX graph whose declared output no node produces, as serve does (also with --quick)', async () => {
+    const cwd = await repoDir({ 'store/m/config.pbtxt': identityConfig, 'store/m/1/model.onnx': identityOnnx({ output: 'ghost' }) });
+    for (const deep of [true, false]) {
+      const r = await validate({ cwd, modelStore: 'store', deep });
+      expect(r.ok).toBe(false);
+      expect(r.models[0].problems).toContainEqual(
+        expect.objectContaining({ severity: 'error', file: 'm/1/model.onnx', message: "m/1/model.onnx declares output 'ghost', but no node of the graph produces it" }),
+      );
+    }
+    await expect(serve({ cwd, modelStore: 'store', quiet: true, installSignalHandlers: false })).rejects.toMatchObject({ code: 'OFS_MODEL_LOAD_FAILED' });
+  });
+
+  it('builds each model in onnxruntime, which catches what only the runtime checks; --quick skips that', async () => {
+    // A node reads a tensor nothing produces: the IR reads it, onnxruntime refuses the graph.
+    const cwd = await repoDir({ 'store/m/config.pbtxt': identityConfig, 'store/m/1/model.onnx': identityOnnx({ nodeInput: 'nowhere' }) });
+    const deep = await validate({ cwd, modelStore: 'store' });
+    expect(deep.ok).toBe(false);
+    expect(deep.models[0].problems).toEqual([
+      expect.objectContaining({ severity: 'error', file: 'm/1/model.onnx', message: expect.stringMatching(/cannot load model 'm' version 1: .*nowhere/) }),
+    ]);
+    const quick = await validate({ cwd, modelStore: 'store', deep: false });
+    expect(quick.ok).toBe(true);
+    await expect(serve({ cwd, modelStore: 'store', quiet: true, installSignalHandlers: false })).rejects.toMatchObject({ code: 'OFS_MODEL_LOAD_FAILED' });
+  });
 });
+
+const identityConfig = 'name: "m"\nbackend: "onnxruntime"\nmax_batch_size: 0\ninput [ { name: "x" data_type: TYPE_FP32 dims: [ 5 ] } ]\noutput [ { name: "y" data_type: TYPE_FP32 dims: [ 5 ] } ]\n';
+
+/** x → Identity → y, optionally with one more graph output nothing produces, or a node input nothing produces. */
+function identityOnnx(broken: { output?: string; nodeInput?: string }): Uint8Array {
+  const g: Graph = {
+    name: 'identity',
+    inputs: [{ name: 'x', dtype: 'FP32', shape: [5] }],
+    outputs: [{ name: 'y', dtype: 'FP32', shape: [5] }, ...(broken.output ? [{ name: broken.output, dtype: 'FP32' as const, shape: [5] }] : [])],
+    nodes: [{ op: broken.nodeInput ? 'Add' : 'Identity', name: 'id', inputs: broken.nodeInput ? ['x', broken.nodeInput] : ['x'], outputs: ['y'], attrs: {} }],
+    initializers: [],
+    opset: 17,
+  };
+  return writeOnnxModel(g);
+}

@@ -2,17 +2,19 @@
  * Hostile gRPC input against the real server on loopback: every malformed call ends with a status
  * (INVALID_ARGUMENT / NOT_FOUND for client mistakes), none hangs, and the server keeps serving.
  */
+import http2 from 'node:http2';
+import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataPlane } from '../../../src/server/dataplane.js';
-import { encodeMessage, rpcTypes } from '../../../src/protocol/grpc-schema.js';
+import { decodeMessage, encodeMessage, rpcTypes } from '../../../src/protocol/grpc-schema.js';
 import { createGrpcServer, type GrpcServer } from '../../../src/server/grpc/server.js';
-import { anyShapeModel, FakeCatalog, classifierModel, fakeModel, sumModel } from '../../fixtures/fake-models.js';
+import { anyShapeModel, FakeCatalog, classifierModel, fakeModel, slowModel, sumModel } from '../../fixtures/fake-models.js';
 import { expectNoStack, mutate, prng } from '../../fixtures/hostile.js';
 import { connect, statusOf, type TestClient } from '../server/grpc/grpc-client.js';
 
 const INVALID_ARGUMENT = 3;
 const NOT_FOUND = 5;
-const INTERNAL = 13;
+const RESOURCE_EXHAUSTED = 8;
 const UNKNOWN = 2;
 
 type Json = Record<string, unknown>;
@@ -45,7 +47,7 @@ describe('hostile gRPC requests', () => {
   let server: GrpcServer;
   let client: TestClient;
   beforeAll(async () => {
-    const catalog = new FakeCatalog().add(sumModel(), anyShape, batching, classifierModel({ name: 'cls', scores: [0.2, 0.5, 0.3], maxBatchSize: 2 }));
+    const catalog = new FakeCatalog().add(sumModel(), anyShape, batching, classifierModel({ name: 'cls', scores: [0.2, 0.5, 0.3], maxBatchSize: 2 }), sumModel({ name: 'a' }));
     server = createGrpcServer({ dataplane: new DataPlane({ catalog }), shutdownGraceMs: 500 });
     const port = await server.listen('127.0.0.1', 0);
     client = connect(port);
@@ -134,6 +136,47 @@ describe('hostile gRPC requests', () => {
     expect(got[2].error_message).toBe('');
   });
 
+  it('refuses truncated and mistyped messages with INVALID_ARGUMENT instead of guessing', async () => {
+    const hex = (h: string) => Buffer.from(h.replace(/\s/g, ''), 'hex');
+    // protobufjs alone reads `0a 50 61` as model 'a' (the length 0x50 clamped to the one byte there):
+    // ModelReady would answer ready: true for the model 'a' this server has.
+    for (const [rpc, bytes] of [
+      ['ModelInfer', '0a 50 61'],
+      ['ModelInfer', '08 01'],
+      ['ModelInfer', '2a 03 0a 05 61'],
+      ['ModelReady', '0a 50 61'],
+      ['ModelConfig', '12 05 31'],
+      ['ModelMetadata', '0a 02 c3 28'],
+      ['RepositoryIndex', '10'],
+      ['ServerLive', '0b'],
+    ] as const) {
+      const details = await expectRejected(client.raw(rpc, hex(bytes)), [INVALID_ARGUMENT], `${rpc} ${bytes}`);
+      expect(details).toMatch(/^malformed \w+Request message: /);
+    }
+    const details = await expectRejected(client.raw('ModelInfer', hex('0a 50 61')), [INVALID_ARGUMENT], 'clamped');
+    expect(details).toBe("malformed ModelInferRequest message: field 'model_name' (1) at offset 2 needs 80 bytes, 1 left");
+  });
+
+  it('answers a malformed message on a stream with an error response and keeps the stream', async () => {
+    const call = client.rawStream();
+    const got: Buffer[] = [];
+    const done = new Promise<void>((resolve, reject) => {
+      call.on('data', (m: Buffer) => got.push(m));
+      call.on('error', reject);
+      call.on('end', () => resolve());
+    });
+    const { request } = rpcTypes('inference.GRPCInferenceService', 'ModelInfer');
+    call.write(Buffer.from('0a5061', 'hex'));
+    call.write(encodeMessage(request, sumRequest()));
+    call.end();
+    await done;
+    const { response } = rpcTypes('inference.GRPCInferenceService', 'ModelStreamInfer');
+    const decoded = got.map((b) => decodeMessage<{ error_message: string }>(response, b));
+    expect(decoded).toHaveLength(2);
+    expect(decoded[0].error_message).toMatch(/^malformed ModelInferRequest message/);
+    expect(decoded[1].error_message).toBe('');
+  });
+
   it('fuzz: 200 mutated ModelInfer messages all end with a status and never take the server down', async () => {
     const rnd = prng(7);
     const { request } = rpcTypes('inference.GRPCInferenceService', 'ModelInfer');
@@ -146,10 +189,8 @@ describe('hostile gRPC requests', () => {
         seen.add(0);
       } catch (e) {
         const err = e as { code: number; details: string };
-        // Undecodable bytes are refused by grpc-js itself (INTERNAL "Error deserializing request", as
-        // gRPC C++ does); anything that decodes must be judged by the server as a client mistake.
-        expect([INVALID_ARGUMENT, NOT_FOUND, INTERNAL], `case ${i}: ${err.code} ${err.details}`).toContain(err.code);
-        if (err.code === INTERNAL) expect(err.details).toMatch(/deserializ/i);
+        // Malformed bytes are the client's mistake too (the strict decoder refuses them), never INTERNAL.
+        expect([INVALID_ARGUMENT, NOT_FOUND], `case ${i}: ${err.code} ${err.details}`).toContain(err.code);
         expect(err.code).not.toBe(UNKNOWN);
         expectNoStack(err.details);
         seen.add(err.code);
@@ -157,5 +198,142 @@ describe('hostile gRPC requests', () => {
     }
     expect(seen.size).toBeGreaterThan(1);
     expect((await client.call<Json>('ModelInfer', sumRequest())).model_name).toBe('simple');
+  });
+});
+
+describe('gRPC clients that go away', () => {
+  const slowRequest = (id: string) => ({ id, model_name: 'slow', inputs: [{ name: 'INPUT', datatype: 'FP32', shape: ['1'] }], raw_input_contents: [new Uint8Array(4)] });
+  let server: GrpcServer;
+  let client: TestClient;
+  let slow: ReturnType<typeof slowModel>;
+  beforeAll(async () => {
+    slow = slowModel({ ms: 400 });
+    server = createGrpcServer({ dataplane: new DataPlane({ catalog: new FakeCatalog().add(slow) }), shutdownGraceMs: 500 });
+    client = connect(await server.listen('127.0.0.1', 0));
+  });
+  afterAll(async () => {
+    client.close();
+    await server.close();
+  });
+
+  const waitFor = async (what: () => boolean) => {
+    for (let i = 0; i < 200 && !what(); i++) await new Promise((r) => setTimeout(r, 10));
+  };
+
+  it('drops a cancelled unary call that is still queued, and counts it as CANCELED', async () => {
+    const first = client.call<Json>('ModelInfer', slowRequest('running'));
+    await waitFor(() => slow.sessions[0].runs.length === 1); // the only instance is now busy
+    const queued = client.cancellable('ModelInfer', slowRequest('queued'));
+    await waitFor(() => slow.stats.snapshot().inference_count === 0 && slow.scheduler.inflight() === 2);
+    expect(slow.scheduler.inflight()).toBe(2);
+    queued.cancel();
+    expect((await statusOf(queued.result)).code).toBe(1); // CANCELLED, as the client sees it
+    expect((await first).id).toBe('running');
+    await waitFor(() => slow.scheduler.inflight() === 0);
+    expect(slow.sessions[0].runs).toHaveLength(1);
+    expect(slow.stats.snapshot().failures_by_reason.CANCELED).toBe(1);
+  });
+
+  it('drops the queued requests of a cancelled stream', async () => {
+    const before = slow.sessions[0].runs.length;
+    const call = client.stream();
+    call.on('error', () => undefined);
+    for (const id of ['s1', 's2', 's3']) call.write(slowRequest(id));
+    await waitFor(() => slow.scheduler.inflight() === 3 && slow.sessions[0].runs.length === before + 1);
+    expect(slow.scheduler.inflight()).toBe(3);
+    call.cancel();
+    await waitFor(() => slow.scheduler.inflight() === 0);
+    expect(slow.scheduler.inflight()).toBe(0);
+    expect(slow.sessions[0].runs.length - before).toBe(1); // s2 and s3 never ran
+    expect(slow.stats.snapshot().failures_by_reason.CANCELED).toBe(3);
+  });
+});
+
+/** One gRPC call over a bare HTTP/2 stream: `frame` is sent as is (compressed flag, length, payload). */
+function rawFrameCall(port: number, rpc: string, frame: Buffer, headers: http2.OutgoingHttpHeaders = {}): Promise<{ code: number; details: string }> {
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    session.on('error', reject);
+    const stream = session.request({
+      ':method': 'POST',
+      ':path': `/inference.GRPCInferenceService/${rpc}`,
+      'content-type': 'application/grpc',
+      te: 'trailers',
+      ...headers,
+    });
+    let status: { code: number; details: string } | undefined;
+    const take = (h: http2.IncomingHttpHeaders) => {
+      if (h['grpc-status'] !== undefined) status = { code: Number(h['grpc-status']), details: decodeURIComponent(String(h['grpc-message'] ?? '')) };
+    };
+    stream.on('response', take);
+    stream.on('trailers', take);
+    stream.on('data', () => undefined);
+    stream.on('error', () => undefined);
+    stream.on('close', () => {
+      session.close();
+      if (status) resolve(status);
+      else reject(new Error(`no grpc-status (rst ${stream.rstCode})`));
+    });
+    stream.end(frame);
+  });
+}
+
+function grpcFrame(payload: Buffer, compressed: boolean): Buffer {
+  const head = Buffer.alloc(5);
+  head.writeUInt8(compressed ? 1 : 0, 0);
+  head.writeUInt32BE(payload.length, 1);
+  return Buffer.concat([head, payload]);
+}
+
+describe('gRPC message size limits', () => {
+  const LIMIT = 1024 * 1024;
+  let server: GrpcServer;
+  let port: number;
+  let client: TestClient;
+  beforeAll(async () => {
+    server = createGrpcServer({ dataplane: new DataPlane({ catalog: new FakeCatalog().add(sumModel(), anyShapeModel()) }), maxMessageBytes: LIMIT, shutdownGraceMs: 500 });
+    port = await server.listen('127.0.0.1', 0);
+    client = connect(port);
+  });
+  afterAll(async () => {
+    client.close();
+    await server.close();
+  });
+
+  it('answers a message over the limit with RESOURCE_EXHAUSTED and keeps serving', async () => {
+    const request = { model_name: 'any', inputs: [{ name: 'IN', datatype: 'FP32', shape: ['1', '300000'] }], raw_input_contents: [new Uint8Array(1_200_000)] };
+    const s = await statusOf(client.call('ModelInfer', request));
+    expect(s.code).toBe(RESOURCE_EXHAUSTED);
+    expectNoStack(s.details);
+    const small = { ...request, inputs: [{ name: 'IN', datatype: 'FP32', shape: ['1', '1000'] }], raw_input_contents: [new Uint8Array(4000)] };
+    expect((await client.call<Json>('ModelInfer', small)).model_name).toBe('any');
+  });
+
+  it('stops inflating a compressed message at the limit: a 512 MB gzip bomb costs no 512 MB', async () => {
+    // gzip members concatenate: 64 copies of an 8 MiB-of-zeros member are ~0.5 MB that inflate to 512 MiB.
+    const member = zlib.gzipSync(Buffer.alloc(8 * 1024 * 1024), { level: 9 });
+    const bomb = Buffer.concat(Array.from({ length: 64 }, () => member));
+    expect(bomb.length).toBeLessThan(LIMIT);
+    const peakBefore = process.resourceUsage().maxRSS; // KiB
+    const s = await rawFrameCall(port, 'ModelInfer', grpcFrame(bomb, true), { 'grpc-encoding': 'gzip' });
+    const grownMiB = (process.resourceUsage().maxRSS - peakBefore) / 1024;
+    expect(s.code).toBe(RESOURCE_EXHAUSTED);
+    expect(s.details).toMatch(/decompresses to a size larger than 1048576/);
+    expect(grownMiB).toBeLessThan(256);
+    expect((await client.call<Json>('ModelInfer', sumRequest())).model_name).toBe('simple');
+  });
+
+  it('serves a compressed message that inflates within the limit', async () => {
+    const { request } = rpcTypes('inference.GRPCInferenceService', 'ModelInfer');
+    const body = encodeMessage(request, sumRequest({ id: 'gz' }));
+    const gz = await rawFrameCall(port, 'ModelInfer', grpcFrame(zlib.gzipSync(body), true), { 'grpc-encoding': 'gzip' });
+    expect(gz.code).toBe(0);
+  });
+
+  it('refuses a frame whose length prefix is over the limit before reading it', async () => {
+    const head = Buffer.alloc(5);
+    head.writeUInt32BE(LIMIT + 1, 1);
+    const s = await rawFrameCall(port, 'ModelInfer', head);
+    expect(s.code).toBe(RESOURCE_EXHAUSTED);
   });
 });

@@ -13,7 +13,7 @@ import { normalizeConfig } from '../../../src/core/config/normalize.js';
 import { configToTritonJson } from '../../../src/core/config/config-json.js';
 import { silentLogger } from '../../../src/core/log.js';
 import { checkConfig } from '../../../src/core/repository/config-rules.js';
-import { ModelLifecycle } from '../../../src/core/repository/lifecycle.js';
+import { ModelManager } from '../../../src/core/repository/model-manager.js';
 import { scanModel } from '../../../src/core/repository/scan.js';
 import { validateRepository } from '../../../src/core/repository/validate.js';
 import { warmupInputs } from '../../../src/core/repository/warmup.js';
@@ -110,11 +110,11 @@ describe('model store', () => {
   it('refuses load requests for names that are not a model folder of the store, without recording them', async () => {
     // The store's parent holds a model-looking folder: `..` must not reach it.
     const parent = await repoDir({ 'config.pbtxt': ONNX_CONFIG, '1/': '', 'store/m/config.pbtxt': ONNX_CONFIG, 'store/m/1/': '' });
-    const lifecycle = new ModelLifecycle({
+    const lifecycle = new ModelManager({
       storeDir: join(parent, 'store'),
       backends: new BackendRegistry(),
       gpu: { available: false, reason: 'test' },
-      strictGpu: false,
+      strict: false,
       controlMode: 'explicit',
       log: silentLogger,
     });

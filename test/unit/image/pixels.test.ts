@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { halfToNumber } from '../../../src/protocol/half.js';
+import { halfToNumber } from '../../../src/core/tensor/half.js';
 import { arrangePixels, centreCrop, floatToHalf, normalizePixels, presetTransform, rgbToTensor } from '../../../src/image/pixels.js';
 
 // 2 × 1 image: pixel 0 = (10, 20, 30), pixel 1 = (40, 50, 60).

@@ -1,5 +1,6 @@
 import type { MlirAttr, MlirJob, MlirJobArg, MlirModule, MlirOp, MlirType } from './mlir-ast.js';
 import { MlirLexer, type Token } from './mlir-lexer.js';
+import { halfToNumber } from '../../tensor/half.js';
 
 /**
  * Recursive-descent parser for the MLIR OneFlow prints with `flow.save(graph, dir)`: a module (braced
@@ -461,19 +462,10 @@ function hexToFloat(hex: string, type: string): number {
     view.setBigUint64(0, bits);
     return view.getFloat64(0);
   }
-  if (type === 'f16') return halfToFloat(Number(bits & 0xffffn));
+  if (type === 'f16') return halfToNumber(Number(bits & 0xffffn));
   // bf16 is the top half of an f32.
   view.setUint32(0, type === 'bf16' ? Number(bits & 0xffffn) << 16 : Number(bits & 0xffffffffn));
   return view.getFloat32(0);
-}
-
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 0x1f) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
 
 function describe(t: Token): string {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hasCrlf, readLabels } from '../../../../src/core/repository/labels.js';
+import { readLabels } from '../../../../src/core/repository/labels.js';
 
 describe('readLabels', () => {
   it('gives one label per line, a trailing newline adding none', () => {
@@ -11,19 +11,18 @@ describe('readLabels', () => {
     expect(readLabels('a\n\nc\n')).toEqual(['a', '', 'c']);
   });
 
-  it("keeps a Windows '\\r' in the label, as Triton's getline does", () => {
-    expect(readLabels('cat\r\ndog\r\n')).toEqual(['cat\r', 'dog\r']);
+  it('drops trailing blank lines, which are no classes', () => {
+    expect(readLabels('cat\ndog\n\n\n')).toEqual(['cat', 'dog']);
+    expect(readLabels('cat\ndog\n  \n\t\n')).toEqual(['cat', 'dog']);
+  });
+
+  it("reads a Windows file (CRLF) as the same labels, without '\\r'", () => {
+    expect(readLabels('cat\r\ndog\r\n')).toEqual(['cat', 'dog']);
+    expect(readLabels('cat\r\n\r\ndog\r\n\r\n')).toEqual(['cat', '', 'dog']);
   });
 
   it('reads an empty file as no labels', () => {
     expect(readLabels('')).toEqual([]);
-  });
-});
-
-describe('hasCrlf', () => {
-  it('spots Windows line endings', () => {
-    expect(hasCrlf('a\r\nb')).toBe(true);
-    expect(hasCrlf('a\nb\r')).toBe(true);
-    expect(hasCrlf('a\nb\n')).toBe(false);
+    expect(readLabels('\n\n')).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { BackendRegistry, type Backend, type ModelSource, type Session } from '../../../../src/core/backend.js';
 import { silentLogger } from '../../../../src/core/log.js';
-import { ModelLifecycle, type ControlMode } from '../../../../src/core/repository/lifecycle.js';
+import { ModelManager, type ControlMode } from '../../../../src/core/repository/model-manager.js';
 import { FakeSession } from '../../../fixtures/fake-models.js';
 import { colourClassifierOnnx } from '../../../fixtures/models.js';
 import { removeRepoDirs, repoDir } from '../../../fixtures/repo.js';
@@ -34,12 +34,12 @@ class FakeBackend implements Backend {
 function lifecycle(storeDirs: string[], controlMode: ControlMode = 'none', startupModels: string[] = []) {
   const backends = new BackendRegistry();
   backends.register(new FakeBackend(), 1);
-  return new ModelLifecycle({
+  return new ModelManager({
     storeDir: storeDirs[0] as string,
     storeDirs,
     backends,
     gpu: { available: false, reason: 'test' },
-    strictGpu: false,
+    strict: false,
     controlMode,
     startupModels,
     log: silentLogger,
@@ -47,7 +47,7 @@ function lifecycle(storeDirs: string[], controlMode: ControlMode = 'none', start
   });
 }
 
-describe('ModelLifecycle over several repositories', () => {
+describe('ModelManager over several repositories', () => {
   it('serves the models of every repository', async () => {
     const lc = lifecycle([await repoDir(modelFiles('a')), await repoDir(modelFiles('b'))]);
     expect(await lc.start()).toEqual([]);

@@ -28,7 +28,7 @@ describe('scanRepository', () => {
     expect(r.selectedVersions).toEqual([2]);
     expect(r.versions[1].payload).toEqual({ kind: 'oneflow', path: path.join(store, 'resnet50_oneflow', '2', 'model'), file: 'resnet50_oneflow/2/model' });
     expect(r.labels).toEqual([
-      expect.objectContaining({ output: 'OUTPUT_0', file: 'resnet50_oneflow/labels.txt', labels: ['a', 'b'], crlf: false }),
+      expect.objectContaining({ output: 'OUTPUT_0', file: 'resnet50_oneflow/labels.txt', labels: ['a', 'b'] }),
     ]);
     expect(scan.models[0].versions[0].payload).toMatchObject({ kind: 'onnx', file: 'c/3/model.onnx' });
   });

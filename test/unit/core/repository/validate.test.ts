@@ -157,16 +157,24 @@ describe('validateRepository', () => {
     ]);
   });
 
-  it('reports a label count that differs from the class dim', async () => {
+  it('warns about a label count that differs from the class dim; --strict makes it an error', async () => {
     const tree = { ...colourFiles(), 'colour/labels.txt': 'red\ngreen\n' };
-    expect(await problemsOf(tree)).toEqual([
-      expect.objectContaining({ severity: 'error', file: 'colour/labels.txt', field: 'output[0].label_filename', message: expect.stringContaining('has 2 labels, but output') }),
-    ]);
+    const problem = { file: 'colour/labels.txt', field: 'output[0].label_filename', message: expect.stringContaining('has 2 labels, but output') };
+    expect(await problemsOf(tree)).toEqual([expect.objectContaining({ severity: 'warning', ...problem })]);
+    const strict = await validateRepository(await repoDir(tree), { strict: true });
+    expect(strict.models[0].problems).toEqual([expect.objectContaining({ severity: 'error', ...problem })]);
   });
 
-  it('warns about a label file with Windows line endings', async () => {
-    const tree = { ...colourFiles(), 'colour/labels.txt': `${colour.labels.join('\r\n')}\r\n` };
-    expect(await problemsOf(tree)).toEqual([expect.objectContaining({ severity: 'warning', file: 'colour/labels.txt', field: 'output[0].label_filename' })]);
+  it('takes a label file with Windows line endings and trailing blank lines as it is', async () => {
+    const tree = { ...colourFiles(), 'colour/labels.txt': `${colour.labels.join('\r\n')}\r\n\r\n\r\n` };
+    expect(await problemsOf(tree)).toEqual([]);
+  });
+
+  it('refuses TYPE_STRING inputs and outputs, which no backend can answer', async () => {
+    const config = colourConfig({ output: 'name: "OUTPUT_0" data_type: TYPE_STRING dims: [ 11 ]' });
+    expect(errors(await problemsOf(colourFiles(config)))).toContainEqual(
+      expect.objectContaining({ file: 'colour/config.pbtxt', field: 'output[0].data_type', message: expect.stringContaining("output 'OUTPUT_0' is TYPE_STRING") }),
+    );
   });
 
   it('reports max_batch_size > 1 for a model whose batch dim is fixed at 1', async () => {

@@ -23,6 +23,10 @@ export interface TestClient {
   health(service?: string): Promise<{ status: string }>;
   /** Sends `bytes` as the request of `rpc` and resolves with the response bytes, undecoded. */
   raw(rpc: string, bytes: Uint8Array): Promise<Buffer>;
+  /** A unary call the test can cancel while it is in flight. */
+  cancellable<T = Record<string, unknown>>(rpc: string, request: object): { result: Promise<T>; cancel(): void };
+  /** ModelStreamInfer with messages written and read as bytes. */
+  rawStream(): grpc.ClientDuplexStream<Buffer, Buffer>;
   close(): void;
 }
 
@@ -51,6 +55,16 @@ export function connect(port: number, options: grpc.ChannelOptions = {}): TestCl
           (error, response) => (error || !response ? reject(error) : resolve(response)),
         );
       }),
+    cancellable: <T>(rpc: string, request: object) => {
+      let call: grpc.ClientUnaryCall | undefined;
+      const result = new Promise<T>((resolve, reject) => {
+        const method = (inference as unknown as Record<string, (r: object, cb: (e: grpc.ServiceError | null, v: unknown) => void) => grpc.ClientUnaryCall>)[rpc].bind(inference);
+        call = method(request, (error, response) => (error ? reject(error) : resolve(response as T)));
+      });
+      return { result, cancel: () => call?.cancel() };
+    },
+    rawStream: () =>
+      inference.makeBidiStreamRequest<Buffer, Buffer>(`/${INFERENCE_SERVICE}/ModelStreamInfer`, (b) => b, (b) => b),
     close: () => {
       inference.close();
       health.close();

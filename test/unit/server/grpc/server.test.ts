@@ -1,6 +1,7 @@
+import http2 from 'node:http2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataPlane } from '../../../../src/server/dataplane.js';
-import { createGrpcServer, type GrpcServer } from '../../../../src/server/grpc/server.js';
+import { CONNECTION_WINDOW_BYTES, createGrpcServer, STREAM_WINDOW_BYTES, type GrpcServer } from '../../../../src/server/grpc/server.js';
 import { classifierModel, FakeCatalog, identityModel, slowModel, sumModel } from '../../../fixtures/fake-models.js';
 import { connect, statusOf, type TestClient } from './grpc-client.js';
 import { handEncodedInferRequest, readLengthDelimited, readString } from './wire.js';
@@ -319,9 +320,9 @@ describe('gRPC repository control and readiness', () => {
     await server.close();
   });
 
-  it('is not ready while a model is unavailable', async () => {
-    expect(await client.call('ServerReady')).toEqual({ ready: false });
-    expect(await client.health()).toEqual({ status: 'NOT_SERVING' });
+  it('stays ready when a model failed to load (Triton skips UNAVAILABLE models), the model itself is not', async () => {
+    expect(await client.call('ServerReady')).toEqual({ ready: true });
+    expect(await client.health()).toEqual({ status: 'SERVING' });
     expect(await client.call('ModelReady', { name: 'broken' })).toEqual({ ready: false });
   });
 
@@ -396,6 +397,26 @@ describe('gRPC shutdown', () => {
       await ended;
     } finally {
       client.close();
+    }
+  });
+});
+
+describe('gRPC flow control', () => {
+  it('grants each connection and stream a window larger than an image request', async () => {
+    const server = createGrpcServer({ dataplane: new DataPlane({ catalog: new FakeCatalog() }) });
+    const port = await server.listen('127.0.0.1', 0);
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    try {
+      // The server's SETTINGS (initial stream window) and its connection WINDOW_UPDATE arrive after connect.
+      await new Promise<void>((resolve) => session.once('remoteSettings', () => resolve()));
+      for (let i = 0; i < 100 && session.remoteSettings.initialWindowSize !== STREAM_WINDOW_BYTES; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(session.remoteSettings.initialWindowSize).toBe(STREAM_WINDOW_BYTES);
+      expect(STREAM_WINDOW_BYTES).toBeGreaterThan(3 * 224 * 224 * 4 * 8); // a batch of 8 images in one window
+      for (let i = 0; i < 100 && session.state.remoteWindowSize !== CONNECTION_WINDOW_BYTES; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(session.state.remoteWindowSize).toBe(CONNECTION_WINDOW_BYTES);
+    } finally {
+      session.close();
+      await server.close();
     }
   });
 });

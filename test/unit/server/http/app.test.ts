@@ -27,11 +27,16 @@ describe('health', () => {
     }
   });
 
-  it('answers ready with 400 and an empty body while a model is unavailable', async () => {
-    const a = appWith(new FakeCatalog().add(sumModel()).addUnavailable('broken', 'boom'));
+  it('answers ready with 400 and an empty body while a model is loading', async () => {
+    const a = appWith(new FakeCatalog().add(sumModel()).addLoading('coming'));
     const res = await a.inject({ method: 'GET', url: '/v2/health/ready' });
     expect(res.statusCode).toBe(400);
     expect(res.body).toBe('');
+  });
+
+  it('stays ready when a model failed to load (Triton skips UNAVAILABLE models)', async () => {
+    const a = appWith(new FakeCatalog().add(sumModel()).addUnavailable('broken', 'boom'));
+    expect((await a.inject({ method: 'GET', url: '/v2/health/ready' })).statusCode).toBe(200);
   });
 });
 

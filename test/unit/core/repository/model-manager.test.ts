@@ -1,14 +1,14 @@
 import { symlink } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { BackendRegistry, type Backend, type ModelSource, type Session } from '../../../../src/core/backend.js';
 import { silentLogger } from '../../../../src/core/log.js';
-import { ModelLifecycle, type ControlMode } from '../../../../src/core/repository/lifecycle.js';
+import { ModelManager, type ControlMode } from '../../../../src/core/repository/model-manager.js';
 import { FakeSession } from '../../../fixtures/fake-models.js';
 import { colourClassifierOnnx } from '../../../fixtures/models.js';
 import { removeRepoDirs, repoDir } from '../../../fixtures/repo.js';
 
-/** ModelLifecycle on real model folders, with a backend whose sessions the test controls. */
+/** ModelManager on real model folders, with a backend whose sessions the test controls. */
 
 afterAll(removeRepoDirs);
 
@@ -28,12 +28,15 @@ const modelFiles = (name: string): Record<string, string | Uint8Array> => ({
 class ControlledBackend implements Backend {
   readonly name = 'controlled';
   readonly sessions: FakeSession[] = [];
+  /** Models whose createSession has started, in order. */
+  readonly entered: string[] = [];
   fail = false;
   gate: Promise<void> | undefined;
   async devices() {
     return ['cpu' as const];
   }
   async createSession(source: ModelSource): Promise<Session> {
+    this.entered.push(source.model);
     await this.gate;
     if (this.fail) throw new Error('backend refuses this payload');
     const s = new FakeSession(source.graph.inputs, source.graph.outputs, () => []);
@@ -42,24 +45,26 @@ class ControlledBackend implements Backend {
   }
 }
 
-function lifecycle(storeDir: string, controlMode: ControlMode, startupModels: string[] = []) {
+function lifecycle(storeDir: string, controlMode: ControlMode, startupModels: string[] = [], loadThreads?: number, allowLinksOutsideStore = false) {
   const backend = new ControlledBackend();
   const backends = new BackendRegistry();
   backends.register(backend, 1);
-  const lc = new ModelLifecycle({
+  const lc = new ModelManager({
     storeDir,
     backends,
     gpu: { available: false, reason: 'test' },
-    strictGpu: false,
+    strict: false,
     controlMode,
     startupModels,
     log: silentLogger,
     threads: 1,
+    loadThreads,
+    allowLinksOutsideStore,
   });
   return { lc, backend };
 }
 
-describe('ModelLifecycle', () => {
+describe('ModelManager', () => {
   it('stop() while a load is still creating sessions leaves no session running', async () => {
     const store = await repoDir(modelFiles('a'));
     const { lc, backend } = lifecycle(store, 'explicit');
@@ -112,13 +117,38 @@ describe('ModelLifecycle', () => {
     await lc.stop();
   });
 
-  it('serves a model folder that is a link to a folder, as validate lists it', async () => {
+  it('serves a model folder that is a link to a folder inside the store', async () => {
+    const store = await repoDir({ ...modelFiles('real'), '.kept/linked/config.pbtxt': config('linked'), '.kept/linked/1/model.onnx': colour.onnx });
+    await symlink(path.join(store, '.kept', 'linked'), path.join(store, 'linked'));
+    const { lc } = lifecycle(store, 'none');
+    expect(await lc.start()).toEqual([]);
+    expect(lc.readyVersions('linked')).toEqual(['1']);
+    await lc.stop();
+  });
+
+  it('refuses a model folder linked from outside the store, unless links outside are allowed', async () => {
     const store = await repoDir(modelFiles('real'));
     const elsewhere = await repoDir(modelFiles('linked'));
     await symlink(path.join(elsewhere, 'linked'), path.join(store, 'linked'));
-    const { lc } = lifecycle(store, 'none');
-    await lc.start();
-    expect(lc.readyVersions('linked')).toEqual(['1']);
+    const refused = lifecycle(store, 'none');
+    const failures = await refused.lc.start();
+    expect(failures).toEqual([{ model: 'linked', reason: expect.stringContaining('outside the model store') }]);
+    expect(refused.lc.index()).toContainEqual(expect.objectContaining({ name: 'linked', state: 'UNAVAILABLE' }));
+    expect(refused.lc.allReady()).toBe(true);
+    await refused.lc.stop();
+
+    const allowed = lifecycle(store, 'none', [], undefined, true);
+    expect(await allowed.lc.start()).toEqual([]);
+    expect(allowed.lc.readyVersions('linked')).toEqual(['1']);
+    await allowed.lc.stop();
+  });
+
+  it('refuses a TYPE_STRING model at load instead of serving it READY', async () => {
+    const store = await repoDir({ ...modelFiles('a'), 'a/config.pbtxt': config('a').replace('data_type: TYPE_FP32 dims: [ 11 ]', 'data_type: TYPE_STRING dims: [ 11 ]') });
+    const { lc, backend } = lifecycle(store, 'none');
+    const failures = await lc.start();
+    expect(failures).toEqual([{ model: 'a', reason: expect.stringContaining("output 'OUTPUT_0' is TYPE_STRING") }]);
+    expect(backend.sessions).toHaveLength(0);
     await lc.stop();
   });
 
@@ -129,6 +159,43 @@ describe('ModelLifecycle', () => {
     expect(failures).toEqual([{ model: '../a', reason: expect.stringContaining('no model folder') }]);
     expect(lc.index().map((e) => e.name)).toEqual(['a']);
     expect(backend.sessions.length).toBe(1);
+    await lc.stop();
+  });
+
+  it('loads different models side by side, at most --model-load-thread-count at once', async () => {
+    const store = await repoDir({ ...modelFiles('a'), ...modelFiles('b'), ...modelFiles('c') });
+    for (const [threads, expected] of [[4, 3], [2, 2]] as const) {
+      const { lc, backend } = lifecycle(store, 'explicit', [], threads);
+      let open!: () => void;
+      backend.gate = new Promise<void>((r) => (open = r));
+      const loads = ['a', 'b', 'c'].map((n) => lc.load(n));
+      await vi.waitFor(() => expect(backend.entered).toHaveLength(expected), { timeout: 10_000 });
+      await new Promise((r) => setTimeout(r, 50));
+      expect(backend.entered).toHaveLength(expected);
+      open();
+      await Promise.all(loads);
+      expect(lc.index().map((e) => [e.name, e.state])).toEqual([['a', 'READY'], ['b', 'READY'], ['c', 'READY']]);
+      await lc.stop();
+    }
+  });
+
+  it("runs one model's loads and unloads in the order they were asked", async () => {
+    const store = await repoDir(modelFiles('a'));
+    const { lc, backend } = lifecycle(store, 'explicit');
+    let open!: () => void;
+    backend.gate = new Promise<void>((r) => (open = r));
+    const first = lc.load('a');
+    const unload = lc.unload('a');
+    const second = lc.load('a');
+    await vi.waitFor(() => expect(backend.entered).toEqual(['a']), { timeout: 10_000 });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(backend.entered).toEqual(['a']);
+    open();
+    await Promise.all([first, unload, second]);
+    expect(backend.entered).toEqual(['a', 'a']);
+    expect(backend.sessions[0].disposed).toBe(true);
+    expect(backend.sessions[1].disposed).toBe(false);
+    expect(lc.readyVersions('a')).toEqual(['1']);
     await lc.stop();
   });
 });

@@ -1,4 +1,4 @@
-/** IEEE half (FP16) and bfloat16 ↔ number, for the JSON form of 16-bit float tensors. */
+/** IEEE half (FP16) and bfloat16 → number: the JSON form of 16-bit float tensors, MLIR's f16 bit patterns. */
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
