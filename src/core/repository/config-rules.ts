@@ -184,15 +184,18 @@ export function checkOneflowIoNames(config: ModelConfig, ctx: RuleContext): Prob
  * here, which makes both `validate` and the load say so.
  */
 export function checkRunnableDataTypes(config: ModelConfig, ctx: RuleContext): Problem[] {
+  // The image backend's input is BYTES by design (its own rules check it); an ensemble runs nothing
+  // itself, and the ensemble rules check each of its tensors against the step that reads it.
+  if (config.platform === PLATFORM_ENSEMBLE) return [];
   return ios(config)
-    .filter(({ io }) => io.data_type === 'TYPE_STRING')
+    .filter(({ side, io }) => io.data_type === 'TYPE_STRING' && !(side === 'input' && config.backend === BACKEND_IMAGE))
     .map(({ side, index, io }) =>
       error(
         ctx,
         `${side}[${index}].data_type`,
         `${side} '${io.name ?? index}' is TYPE_STRING: ofserve's backends run numeric tensors only, so the model could not answer any request`,
         side === 'input'
-          ? 'export the model with a numeric input (e.g. an FP32 image tensor), or serve it with tritonserver'
+          ? 'export the model with a numeric input (e.g. an FP32 image tensor), put a backend: "image_preprocess" step before it in an ensemble to take encoded images, or serve it with tritonserver'
           : 'export the model with numeric outputs (class scores) and map them to names with label_filename, or serve it with tritonserver',
       ),
     );
