@@ -259,6 +259,7 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
         .default('squash'),
     )
     .option('--max-image-pixels <n>', 'largest photo to decode, in pixels (0: no limit)', int('--max-image-pixels'), DEFAULT_MAX_INPUT_PIXELS)
+    .option('--send-image', 'send the files as they are (BYTES) to a model that decodes images on the server, e.g. resnet50_pipeline')
     .option('--json', 'print the result as JSON (docs/json.md)')
     .addHelpText(
       'after',
@@ -285,6 +286,7 @@ The choice, and the size used for a variable-size input, are reported on stderr 
         size: o.size,
         resize: o.resize,
         maxImagePixels: o.maxImagePixels,
+        sendImage: o.sendImage,
       });
       if (o.json) printJson(io, result);
       else {

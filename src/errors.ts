@@ -256,7 +256,7 @@ export const ERRORS = {
   OFS_BACKEND_UNKNOWN: def(
     'INVALID_ARG',
     (backend: string) => `unknown backend '${backend}'`,
-    'use backend: "oneflow" for a model/ folder or backend: "onnxruntime" for model.onnx',
+    'use backend: "oneflow" for a model/ folder, backend: "onnxruntime" for model.onnx, or backend: "image_preprocess" to decode images',
   ),
   OFS_NO_BACKEND: def(
     'UNAVAILABLE',
@@ -316,6 +316,12 @@ export const ERRORS = {
     'INVALID_ARG',
     (path: string, why: string) => `cannot read image ${path}: ${why}`,
     'pass a JPEG, PNG, WebP, GIF, TIFF or AVIF file',
+  ),
+  OFS_INFER_IMAGE: def(
+    'INVALID_ARG',
+    (input: string, index: number, model: string, why: string) =>
+      `element ${index} of input '${input}' for model '${model}' is not an image ofserve can decode: ${why}`,
+    'send the bytes of a JPEG, PNG or WebP file, one file per BYTES element',
   ),
   OFS_INTERNAL: def('INTERNAL', (what: string) => what),
 } as const;

@@ -10,6 +10,7 @@ import { inferImageShape, parseImageSize, type ImageInputShape, type ImageSize }
 import type { Normalization } from '../image/pixels.js';
 import { checkImageFile, loadImageTensor, RESIZE_MODES, type ResizeMode } from '../image/preprocess.js';
 import { chooseModel, isClassifyDefault, outputsOf, pickOutput, type ModelCandidate } from './classify-choice.js';
+import { encodedImageInput, encodedImagesInput } from './encoded-images.js';
 import { renderTable } from './print.js';
 
 export interface ClassifyOptions {
@@ -33,6 +34,8 @@ export interface ClassifyOptions {
   readonly resize?: ResizeMode;
   /** Largest photo decoded, in pixels; 0 for no limit. */
   readonly maxImagePixels?: number;
+  /** Send each file's own bytes (a BYTES input) to a model that decodes images on the server. */
+  readonly sendImage?: boolean;
   /** Image paths are relative to this folder. */
   readonly cwd: string;
   readonly timeoutMs?: number;
@@ -59,9 +62,9 @@ export interface ClassifyResult {
   readonly output: string;
   /** The size images were resized to, `HxW`. */
   readonly size: string;
-  /** 'model': the model fixes it; 'option': --size; 'default': 224x224 for a variable size. */
-  readonly size_from: 'model' | 'option' | 'default';
-  readonly resize: ResizeMode;
+  /** 'model': the model fixes it; 'option': --size; 'default': 224x224 for a variable size; 'server': --send-image. */
+  readonly size_from: 'model' | 'option' | 'default' | 'server';
+  readonly resize: ResizeMode | 'server';
   /** Choices made for the user (which model, which size), one sentence each. */
   readonly notes: string[];
   readonly images: ImageClassification[];
@@ -130,6 +133,7 @@ async function classifyWith(
     if (choice.note) notes.push(choice.note);
   }
   view ??= await viewModel(client, model, opts.version);
+  if (opts.sendImage) return sendImages(client, opts, top, model, view, notes);
   const { shape, output } = plan(model, view, opts.output, size);
   if (shape.sizeFrom === 'default') {
     notes.push(
@@ -145,19 +149,9 @@ async function classifyWith(
   let version: string | undefined;
   for (let start = 0; start < opts.images.length; start += chunkSize) {
     const chunk = opts.images.slice(start, start + chunkSize);
-    const tensors = await Promise.all(
-      chunk.map((image) =>
-        loadImageTensor(resolve(opts.cwd, image), {
-          width: shape.width,
-          height: shape.height,
-          layout: shape.layout,
-          scale: opts.normalize ?? 'unit',
-          resize,
-          maxInputPixels: opts.maxImagePixels,
-        }),
-      ),
-    );
-    const result = await client.infer(model, [inferInput(shape.inputName, 'FP32', requestShape(shape, maxBatch, chunk.length), concat(tensors))], {
+    const paths = chunk.map((image) => resolve(opts.cwd, image));
+    const input = await pixelsInput(shape, paths, maxBatch, { normalize: opts.normalize, resize, maxImagePixels: opts.maxImagePixels });
+    const result = await client.infer(model, [input], {
       version: opts.version,
       outputs: [{ name: output, classCount: top }],
     });
@@ -177,6 +171,33 @@ async function classifyWith(
     notes,
     images,
   };
+}
+
+/** --send-image: each file's own bytes go to a model that decodes images on the server (BYTES input). */
+async function sendImages(
+  client: InferenceClient,
+  opts: ClassifyOptions,
+  top: number,
+  model: string,
+  view: ModelView,
+  notes: string[],
+): Promise<ClassifyResult> {
+  const encoded = encodedImageInput(view.metadata, model);
+  const output = pickOutput(model, outputsOf(view.metadata, view.config), opts.output);
+  const maxBatch = maxBatchSizeOf(view.metadata, view.config);
+  const chunkSize = maxBatch > 0 ? maxBatch : 1;
+  const images: ImageClassification[] = [];
+  let version: string | undefined;
+  for (let start = 0; start < opts.images.length; start += chunkSize) {
+    const chunk = opts.images.slice(start, start + chunkSize);
+    const input = await encodedImagesInput(encoded, chunk.map((image) => resolve(opts.cwd, image)), maxBatch);
+    const result = await client.infer(model, [input], { version: opts.version, outputs: [{ name: output, classCount: top }] });
+    version ??= result.modelVersion;
+    const perImage = splitRows(result.asStrings(output), chunk.length, client.url);
+    chunk.forEach((image, i) => images.push({ image, predictions: perImage[i].map((s, r) => parseClassification(s, r + 1, client.url)) }));
+  }
+  notes.push('sent the image files as they are; the server decodes and resizes them');
+  return { url: client.url, model, version, output, size: 'server', size_from: 'server', resize: 'server', notes, images };
 }
 
 /**
@@ -213,6 +234,21 @@ async function pickModel(
   }
   const choice = chooseModel(client.url, candidates);
   return { model: choice.model, view: views.get(choice.model), note: choice.note };
+}
+
+interface PixelOptions {
+  readonly normalize?: Normalization;
+  readonly resize: ResizeMode;
+  readonly maxImagePixels?: number;
+}
+
+async function pixelsInput(shape: ImageInputShape, paths: readonly string[], maxBatch: number, o: PixelOptions) {
+  const tensors = await Promise.all(
+    paths.map((p) =>
+      loadImageTensor(p, { width: shape.width, height: shape.height, layout: shape.layout, scale: o.normalize ?? 'unit', resize: o.resize, maxInputPixels: o.maxImagePixels }),
+    ),
+  );
+  return inferInput(shape.inputName, 'FP32', requestShape(shape, maxBatch, paths.length), concat(tensors));
 }
 
 function requestShape(shape: ImageInputShape, maxBatch: number, count: number): number[] {

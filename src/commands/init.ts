@@ -15,6 +15,7 @@ import type { ModelConfig } from '../core/config/model-config.js';
 import { parsePbtxt } from '../core/config/pbtxt-parse.js';
 import { printPbtxt } from '../core/config/pbtxt-print.js';
 import { scaffoldConfig } from '../core/config/scaffold.js';
+import { imageStepConfig, pipelineConfig } from '../core/config/scaffold-pipeline.js';
 import { buildColourClassifier } from '../core/graph/builders/colour-classifier.js';
 import { buildResNet50 } from '../core/graph/builders/resnet50.js';
 import type { Graph } from '../core/graph/ir.js';
@@ -257,12 +258,36 @@ async function planUserModel(opts: InitOptions, repository: string): Promise<Mod
   return { name, entries, warnings, kept: [] };
 }
 
-/** The demo store: ResNet-50 with seeded weights as a OneFlow folder, and the colour classifier as ONNX. */
+/**
+ * The demo store: ResNet-50 with seeded weights as a OneFlow folder, the colour classifier as ONNX, and
+ * resnet50_pipeline (an ensemble of the image_preprocess step resnet50_preprocess and ResNet-50) that
+ * takes JPEG/PNG/WebP bytes.
+ */
 function planExample(opts: InitOptions, repository: string): ModelPlan[] {
   const resnetName = 'resnet50_oneflow';
   const resnetDir = path.join(repository, resnetName);
   let resnet: Graph | undefined;
   const resnetGraph = (): Graph => (resnet ??= buildResNet50({ seed: 42, inputName: 'INPUT_0', outputName: 'OUTPUT_0' }));
+
+  let resnetConfig: ModelConfig | undefined;
+  const resnetConfigOf = (): ModelConfig =>
+    (resnetConfig ??= {
+      ...scaffoldConfig(resnetGraph(), {
+        name: resnetName,
+        backend: 'oneflow',
+        maxBatchSize: opts.maxBatchSize,
+        labelsFile: DEFAULT_LABELS_FILENAME,
+        labelCount: IMAGENET_CLASSES,
+        gpu: opts.gpu,
+      }),
+      // The example models all classify images; the seed's model is the one `classify` uses without -m.
+      parameters: { [CLASSIFY_DEFAULT_PARAMETER]: { string_value: 'true' } },
+    });
+  // JPEG in, labels out: the image step and the ensemble chaining it to ResNet-50.
+  const stepName = 'resnet50_preprocess';
+  const pipelineName = 'resnet50_pipeline';
+  const target = () => ({ name: resnetName, config: resnetConfigOf(), width: 224, height: 224, layout: 'NCHW' as const });
+  const emptyVersion = (dir: string): Entry => ({ path: path.join(dir, '1'), folder: true, write: (t) => mkdir(t, { recursive: true }).then(() => undefined) });
 
   const colourName = 'color_classifier';
   const colourDir = path.join(repository, colourName);
@@ -276,20 +301,7 @@ function planExample(opts: InitOptions, repository: string): ModelPlan[] {
       kept: [],
       entries: [
         { path: path.join(resnetDir, '1', ONEFLOW_MODEL_DIRNAME), folder: true, write: (t) => writeOneflowModel(t, resnetGraph()) },
-        fileEntry(path.join(resnetDir, CONFIG_FILENAME), () =>
-          configText({
-            ...scaffoldConfig(resnetGraph(), {
-              name: resnetName,
-              backend: 'oneflow',
-              maxBatchSize: opts.maxBatchSize,
-              labelsFile: DEFAULT_LABELS_FILENAME,
-              labelCount: IMAGENET_CLASSES,
-              gpu: opts.gpu,
-            }),
-            // Both example models classify images; the seed's model is the one `classify` uses without -m.
-            parameters: { [CLASSIFY_DEFAULT_PARAMETER]: { string_value: 'true' } },
-          }),
-        ),
+        fileEntry(path.join(resnetDir, CONFIG_FILENAME), () => configText(resnetConfigOf())),
         fileEntry(path.join(resnetDir, DEFAULT_LABELS_FILENAME), imagenetLabelsText),
       ],
     },
@@ -312,6 +324,25 @@ function planExample(opts: InitOptions, repository: string): ModelPlan[] {
           ),
         ),
         fileEntry(path.join(colourDir, DEFAULT_LABELS_FILENAME), () => colourModel().labels.map((l) => `${l}\n`).join('')),
+      ],
+    },
+    {
+      name: stepName,
+      warnings: [],
+      kept: [],
+      entries: [
+        emptyVersion(path.join(repository, stepName)),
+        fileEntry(path.join(repository, stepName, CONFIG_FILENAME), () => printPbtxt(imageStepConfig(stepName, target()))),
+      ],
+    },
+    {
+      name: pipelineName,
+      warnings: [],
+      kept: [],
+      entries: [
+        emptyVersion(path.join(repository, pipelineName)),
+        fileEntry(path.join(repository, pipelineName, CONFIG_FILENAME), () => printPbtxt(pipelineConfig(pipelineName, stepName, target()))),
+        fileEntry(path.join(repository, pipelineName, DEFAULT_LABELS_FILENAME), imagenetLabelsText),
       ],
     },
   ];

@@ -6,6 +6,7 @@ import { parseCacheConfig } from '../core/cache/cache-config.js';
 import { ResponseCache } from '../core/cache/response-cache.js';
 import { createLogger, silentLogger, type Logger } from '../core/log.js';
 import { ModelManager, type ControlMode } from '../core/repository/model-manager.js';
+import { ImagePreprocessBackend } from '../runtime/image/backend.js';
 import { OrtBackend } from '../runtime/onnxruntime/backend.js';
 import { NativeBackend } from '../runtime/native/backend.js';
 import { probeGpu } from '../runtime/native/loader.js';
@@ -176,6 +177,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
 
   const backends = new BackendRegistry();
   backends.register(new OrtBackend(), 10);
+  backends.registerNamed(new ImagePreprocessBackend());
   const gpu = probeGpu();
   if (gpu.binding) backends.register(new NativeBackend(gpu.binding), 20);
   log.verbose(1, `GPU: ${gpu.available ? 'available' : 'not available'} (${gpu.reason})`);

@@ -1,5 +1,6 @@
 import { ofsError, toOfsError } from '../errors.js';
 import type { Graph, ValueInfo } from './graph/ir.js';
+import type { ModelConfig } from './config/model-config.js';
 import type { Tensor } from './tensor/tensor.js';
 
 /**
@@ -15,6 +16,13 @@ export interface ModelSource {
   readonly graph: Graph;
   /** The original ONNX bytes when the payload was an ONNX file (saves re-serializing it). */
   readonly onnx?: Uint8Array;
+  /**
+   * A built-in backend the config names (`backend: "image_preprocess"`): the session is created by
+   * that backend, found by name, rather than by device. Such models have no payload; `graph` then only
+   * describes their IO, and the backend reads its settings from `config`.
+   */
+  readonly backend?: string;
+  readonly config?: ModelConfig;
 }
 
 export type DeviceKind = 'cpu' | 'gpu';
@@ -59,6 +67,18 @@ interface Registered {
 /** Backends by priority (highest first); resolution tries each and reports every failure at once. */
 export class BackendRegistry {
   readonly #list: Registered[] = [];
+  readonly #named = new Map<string, Backend>();
+
+  /** A built-in backend that runs only the models whose config names it (never picked by device). */
+  registerNamed(backend: Backend): void {
+    this.#named.set(backend.name, backend);
+  }
+
+  named(name: string): Backend {
+    const backend = this.#named.get(name);
+    if (!backend) throw ofsError('OFS_BACKEND_UNKNOWN', name);
+    return backend;
+  }
 
   register(backend: Backend, priority: number): void {
     this.#list.push({ backend, priority });

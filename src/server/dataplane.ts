@@ -6,7 +6,7 @@ import type { ModelCatalog, ServedModel } from '../core/served-model.js';
 import type { StatsSnapshot } from '../core/stats/model-stats.js';
 import type { ValueInfo } from '../core/graph/ir.js';
 import { classify } from '../protocol/classification.js';
-import { countBytesElements } from '../core/tensor/bytes.js';
+import { countBytesElements, serializeBytesElements } from '../core/tensor/bytes.js';
 import type {
   V2ModelMetadata,
   V2ModelStatistics,
@@ -198,7 +198,10 @@ export function validateInputs(model: ServedModel, inputs: readonly InferInputDa
   return { tensors, batchSize: maxBatch > 0 ? batchSize ?? 1 : 1 };
 }
 
-/** Triton's raw-input deduction: the single input's config shape, batch 1, one -1 dim sized by the bytes. */
+/**
+ * Triton's raw-input deduction: the single input's config shape, batch 1, one -1 dim sized by the
+ * bytes; for a BYTES input, the whole body is its one element.
+ */
 export function rawInputOf(model: ServedModel, data: Uint8Array): InferInputData {
   if (model.inputs.length !== 1) {
     throw inputError(
@@ -207,6 +210,14 @@ export function rawInputOf(model: ServedModel, data: Uint8Array): InferInputData
   }
   const input = model.inputs[0];
   const shape = maxBatchOf(model) > 0 ? [1, ...input.shape] : [...input.shape];
+  if (input.dtype === 'BYTES') {
+    // The body is one element (an encoded image, say) without the length prefix; a request that can
+    // only carry one element fits a model taking one element per batch item.
+    if (elementCount(shape.map((d) => (d === -1 ? 1 : d))) !== 1) {
+      throw inputError(`the shape of the raw input for model '${model.name}' can not be deduced: input '${input.name}' takes more than one BYTES element`);
+    }
+    return { name: input.name, datatype: 'BYTES', shape: shape.map((d) => (d === -1 ? 1 : d)), data: serializeBytesElements([data]) };
+  }
   const wildcard = shape.indexOf(-1);
   if (wildcard >= 0) {
     const itemSize = dtypeFromWire(input.dtype)?.itemSize ?? 0;

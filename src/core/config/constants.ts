@@ -9,6 +9,10 @@ export const DEFAULT_LABELS_FILENAME = 'labels.txt';
 export const BACKEND_ONEFLOW = 'oneflow';
 export const BACKEND_ONNXRUNTIME = 'onnxruntime';
 export const PLATFORM_ONNX = 'onnxruntime_onnx';
+/** Triton's pipeline of other models (ensemble_scheduling); it has no payload of its own. */
+export const PLATFORM_ENSEMBLE = 'ensemble';
+/** ofserve's built-in backend that decodes encoded images (BYTES) into tensors; no payload either. */
+export const BACKEND_IMAGE = 'image_preprocess';
 
 /** The oneflow backend's rule: IO tensors are named INPUT_<i> / OUTPUT_<i>. */
 export const ONEFLOW_INPUT_PATTERN = /^INPUT_(\d+)$/;

@@ -76,6 +76,21 @@ export interface ModelDynamicBatching {
   priority_queue_policy?: Record<string, ModelQueuePolicy>;
 }
 
+export interface ModelEnsemblingStep {
+  model_name?: string;
+  /** -1 (or unset): the latest version the composing model serves. */
+  model_version?: number;
+  /** Composing model's input name → ensemble tensor name. */
+  input_map?: Record<string, string>;
+  /** Composing model's output name → ensemble tensor name. */
+  output_map?: Record<string, string>;
+  model_namespace?: string;
+}
+
+export interface ModelEnsembling {
+  step?: ModelEnsemblingStep[];
+}
+
 export interface ModelParameter {
   string_value?: string;
 }
@@ -106,6 +121,7 @@ export interface ModelConfig {
   instance_group?: ModelInstanceGroup[];
   default_model_filename?: string;
   dynamic_batching?: ModelDynamicBatching;
+  ensemble_scheduling?: ModelEnsembling;
   parameters?: Record<string, ModelParameter>;
   model_warmup?: ModelWarmup[];
   model_transaction_policy?: { decoupled?: boolean };

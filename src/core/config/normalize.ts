@@ -1,3 +1,4 @@
+import { PLATFORM_ENSEMBLE } from './constants.js';
 import type { ModelConfig, ModelInstanceGroup, ModelInput, ModelOutput } from './model-config.js';
 
 export interface NormalizeContext {
@@ -24,7 +25,8 @@ export function normalizeConfig(config: ModelConfig, ctx: NormalizeContext): Mod
   c.max_batch_size ??= 0;
   c.input = (c.input ?? []).map(normalizeInput);
   c.output = (c.output ?? []).map(normalizeOutput);
-  c.instance_group = normalizeGroups(c.instance_group, name, ctx.gpuAvailable);
+  // An ensemble runs no instance of its own (Triton leaves its instance_group empty).
+  c.instance_group = c.platform === PLATFORM_ENSEMBLE ? [] : normalizeGroups(c.instance_group, name, ctx.gpuAvailable);
   c.parameters ??= {};
   if (c.dynamic_batching) {
     const d = c.dynamic_batching;

@@ -7,7 +7,7 @@ import type { MessageShape } from './pbtxt-schema.js';
 
 const TRITON_ONLY: Readonly<Record<string, readonly string[]>> = {
   ModelConfig: [
-    'sequence_batching', 'ensemble_scheduling', 'model_operations', 'batch_input', 'batch_output',
+    'sequence_batching', 'model_operations', 'batch_input', 'batch_output',
     'model_repository_agents', 'model_metrics',
   ],
   ModelInstanceGroup: ['secondary_devices'],

@@ -1,9 +1,11 @@
 import type { ModelConfig, ModelInput, ModelOutput } from '../config/model-config.js';
 import {
+  BACKEND_IMAGE,
   BACKEND_ONEFLOW,
   BACKEND_ONNXRUNTIME,
   ONEFLOW_INPUT_PATTERN,
   ONEFLOW_OUTPUT_PATTERN,
+  PLATFORM_ENSEMBLE,
   PLATFORM_ONNX,
 } from '../config/constants.js';
 import { dtypeFromConfig } from '../tensor/dtype.js';
@@ -47,15 +49,19 @@ export function checkBackend(config: ModelConfig, ctx: RuleContext): Problem[] {
   const problems: Problem[] = [];
   const backend = config.backend ?? '';
   const platform = config.platform ?? '';
-  if (backend !== '' && backend !== BACKEND_ONEFLOW && backend !== BACKEND_ONNXRUNTIME) {
+  if (backend !== '' && backend !== BACKEND_ONEFLOW && backend !== BACKEND_ONNXRUNTIME && backend !== BACKEND_IMAGE) {
     problems.push(error(ctx, 'backend', ERRORS.OFS_BACKEND_UNKNOWN.message(backend), ERRORS.OFS_BACKEND_UNKNOWN.fix ?? ''));
   }
-  if (platform !== '' && platform !== PLATFORM_ONNX) {
+  if (platform === PLATFORM_ENSEMBLE) {
+    if (backend !== '') {
+      problems.push(error(ctx, 'backend', `an ensemble (platform "${PLATFORM_ENSEMBLE}") has no backend, but backend "${backend}" is set`, 'remove backend'));
+    }
+  } else if (platform !== '' && platform !== PLATFORM_ONNX) {
     problems.push(
       error(
         ctx,
         'platform',
-        `unknown platform '${platform}': ofserve runs platform "${PLATFORM_ONNX}" or backend "${BACKEND_ONEFLOW}"`,
+        `unknown platform '${platform}': ofserve runs platform "${PLATFORM_ONNX}" or "${PLATFORM_ENSEMBLE}", or backend "${BACKEND_ONEFLOW}"`,
         `remove platform and set backend: "${BACKEND_ONEFLOW}" or "${BACKEND_ONNXRUNTIME}"`,
       ),
     );
@@ -179,15 +185,18 @@ export function checkOneflowIoNames(config: ModelConfig, ctx: RuleContext): Prob
  * here, which makes both `validate` and the load say so.
  */
 export function checkRunnableDataTypes(config: ModelConfig, ctx: RuleContext): Problem[] {
+  // The image backend's input is BYTES by design (its own rules check it); an ensemble runs nothing
+  // itself, and the ensemble rules check each of its tensors against the step that reads it.
+  if (config.platform === PLATFORM_ENSEMBLE) return [];
   return ios(config)
-    .filter(({ io }) => io.data_type === 'TYPE_STRING')
+    .filter(({ side, io }) => io.data_type === 'TYPE_STRING' && !(side === 'input' && config.backend === BACKEND_IMAGE))
     .map(({ side, index, io }) =>
       error(
         ctx,
         `${side}[${index}].data_type`,
         `${side} '${io.name ?? index}' is TYPE_STRING: ofserve's backends run numeric tensors only, so the model could not answer any request`,
         side === 'input'
-          ? 'export the model with a numeric input (e.g. an FP32 image tensor), or serve it with tritonserver'
+          ? 'export the model with a numeric input (e.g. an FP32 image tensor), put a backend: "image_preprocess" step before it in an ensemble to take encoded images, or serve it with tritonserver'
           : 'export the model with numeric outputs (class scores) and map them to names with label_filename, or serve it with tritonserver',
       ),
     );

@@ -13,7 +13,9 @@ import type { StatsObserver } from '../stats/model-stats.js';
 import { LoadPool } from './load-pool.js';
 import { ModelLifecycle, type ModelRecord, type VersionRecord } from './model-lifecycle.js';
 import { BackendPlacement, type GpuInfo } from './placement.js';
-import { listModelFolders, scanModel } from './scan.js';
+import type { ModelConfig } from '../config/model-config.js';
+import { isEnsemble } from './ensemble-rules.js';
+import { listModelFolders, scanModel, type ScannedModel } from './scan.js';
 import { validateModelGraphs } from './validate.js';
 import { loadVersion } from './version-loader.js';
 
@@ -87,15 +89,20 @@ export class ModelManager implements ModelCatalog {
     const names =
       controlMode === 'explicit' ? (startupModels.includes('*') ? all : startupModels.filter((n) => n !== '*')) : all;
     const results = await Promise.all(
-      names.map((name) =>
-        this.#lifecycle.serialize(name, () =>
+      names.map(async (name) => {
+        // An ensemble loads its composing models first (explicit mode loads them with it).
+        if (await this.#isModelFolder(name)) await this.#ensureComposing(name);
+        return this.#lifecycle.serialize(name, () =>
           this.#whileRunning(async () => {
             // --load-model names come from the command line: one with no folder must not scan outside the store.
             if (!(await this.#isModelFolder(name))) return { model: name, reason: 'there is no model folder of that name in the model store' };
+            // Loaded already, as a composing model of an ensemble.
+            const known = this.#lifecycle.record(name);
+            if (known) return known.failure ? { model: name, reason: known.failure } : undefined;
             return this.#loadModel(name);
           }),
-        ),
-      ),
+        );
+      }),
     );
     return results.filter((f): f is LoadFailure => f !== undefined);
   }
@@ -142,12 +149,15 @@ export class ModelManager implements ModelCatalog {
   async load(name: string): Promise<void> {
     this.#requireExplicit();
     this.#refuseWhenStopping();
+    // An ensemble's composing models load first, in their own queues (never from inside this one).
+    const composing = this.#isModelFolder(name).then((ok) => (ok ? this.#ensureComposing(name) : undefined));
     // Queued before anything is awaited, so a load and an unload run in the order they were asked.
     const failure = await this.#lifecycle.serialize(name, () =>
       this.#whileRunning(async () => {
         // The name comes from a URL: `..`, `a/b` or a name with no folder must not make the server scan
         // a folder outside the store, nor leave one more failed entry in the index per request.
         if (!(await this.#isModelFolder(name))) return { model: name, reason: 'there is no model folder of that name in the model store' };
+        await composing;
         return this.#loadModel(name);
       }),
     );
@@ -225,6 +235,49 @@ export class ModelManager implements ModelCatalog {
     return fp.digest;
   }
 
+  /** The config of a model of the store, or undefined (missing, unreadable: its own load says why). */
+  async #scanOf(name: string): Promise<ScannedModel | undefined> {
+    if (!(await this.#isModelFolder(name))) return undefined;
+    const stores = await this.#storesHolding(name);
+    return scanModel(stores[0] ?? this.#opts.storeDir, name, { allowLinksOutsideStore: this.#opts.allowLinksOutsideStore }).catch(() => undefined);
+  }
+
+  /**
+   * Loads the composing models of an ensemble that are not loaded yet, each in its own queue and
+   * composing models of composing ensembles first. `chain` stops ensembles that use each other
+   * (validation reports the cycle). Queued tasks only ever load one model, so no queue waits on another.
+   */
+  async #ensureComposing(name: string, chain = new Set<string>()): Promise<void> {
+    chain.add(name);
+    const scanned = await this.#scanOf(name);
+    if (!isEnsemble(scanned?.config)) return;
+    for (const step of scanned?.config?.ensemble_scheduling?.step ?? []) {
+      const c = step.model_name ?? '';
+      if (!c || chain.has(c) || !(await this.#isModelFolder(c))) continue;
+      await this.#ensureComposing(c, chain);
+      await this.#lifecycle.serialize(c, () =>
+        this.#whileRunning(async () => {
+          if (this.#lifecycle.record(c)?.versions.some((v) => v.state === 'READY')) return undefined;
+          return this.#loadModel(c);
+        }),
+      );
+    }
+  }
+
+  /** Why an ensemble cannot serve: a composing model (or the version its step asks for) is not ready. */
+  #composingFailure(config: ModelConfig): string | undefined {
+    for (const [i, step] of (config.ensemble_scheduling?.step ?? []).entries()) {
+      const name = step.model_name ?? '';
+      const version = step.model_version === undefined || step.model_version === -1 ? undefined : String(step.model_version);
+      try {
+        this.#lifecycle.get(name, version);
+      } catch (e) {
+        return `composing model '${name}' of step ${i} is not available: ${this.#lifecycle.record(name)?.failure ?? toOfsError(e).message}`;
+      }
+    }
+    return undefined;
+  }
+
   /**
    * Scans, validates and loads every served version of a model, in the load pool. The fingerprint is
    * taken before the scan, so an edit made while the model loads is seen by the next poll.
@@ -241,7 +294,11 @@ export class ModelManager implements ModelCatalog {
       const scanned = await scanModel(stores[0] ?? this.#opts.storeDir, name, { allowLinksOutsideStore: this.#opts.allowLinksOutsideStore }).catch((e: unknown) => toOfsError(e));
       if (scanned instanceof Error) return this.#fail(name, fingerprint, scanned.message);
       // No gpuAvailable here: placement decides the KIND_GPU fallback (and warns about it once).
-      const { problems, graphs } = await validateModelGraphs(scanned, { strict: this.#opts.strict });
+      const composing = async (n: string) => {
+        const m = await this.#scanOf(n);
+        return m && { name: n, config: m.config, versions: m.selectedVersions };
+      };
+      const { problems, graphs } = await validateModelGraphs(scanned, { strict: this.#opts.strict, composing });
       for (const p of problems) if (p.severity === 'warning') log.warn(`${name}: ${formatProblem(p)}`);
       const errors = problems.filter((p) => p.severity === 'error');
       if (errors.length > 0 || !scanned.config) {
@@ -254,6 +311,8 @@ export class ModelManager implements ModelCatalog {
           `${name}: response_cache is enabled in its config but the server has no cache, so requests run uncached (start the server with --cache-config local,size=BYTES)`,
         );
       }
+      const notComposable = isEnsemble(config) ? this.#composingFailure(config) : undefined;
+      if (notComposable) return this.#fail(name, fingerprint, notComposable);
       const selected = scanned.versions.filter((v) => scanned.selectedVersions.includes(v.version));
       this.#lifecycle.beginLoad(name, selected.map((v) => String(v.version)));
 
@@ -274,6 +333,7 @@ export class ModelManager implements ModelCatalog {
             responseCache: this.#opts.responseCache,
             cacheOwner: `${name}\0${label}\0${this.#loads}`,
             statsObserver: this.#opts.statsObserver?.(name, label),
+            catalog: this,
           });
           if ((config.model_warmup ?? []).length) log.info(`'${name}' version ${label}: warmup done`);
           loaded.push({ version: label, state: 'READY', served, sessions });

@@ -1,9 +1,11 @@
 import type { ModelConfig } from '../config/model-config.js';
 import {
+  BACKEND_IMAGE,
   BACKEND_ONEFLOW,
   BACKEND_ONNXRUNTIME,
   ONEFLOW_MODEL_DIRNAME,
   ONNX_MODEL_FILENAME,
+  PLATFORM_ENSEMBLE,
   PLATFORM_ONNX,
 } from '../config/constants.js';
 
@@ -23,12 +25,14 @@ export type EntryType = 'file' | 'dir';
 
 /**
  * What the config says the payload is: from backend, else platform; `unknown` for a backend ofserve
- * does not run (the backend rule reports it); undefined when the config names neither (then the files
- * decide, like Triton's auto-complete does).
+ * does not run (the backend rule reports it); `none` for an ensemble or the built-in image backend,
+ * whose version folders stay empty; undefined when the config names neither (then the files decide,
+ * like Triton's auto-complete does).
  */
-export function payloadKindOfConfig(config: ModelConfig | undefined): PayloadKind | 'unknown' | undefined {
+export function payloadKindOfConfig(config: ModelConfig | undefined): PayloadKind | 'unknown' | 'none' | undefined {
   const backend = config?.backend ?? '';
   const platform = config?.platform ?? '';
+  if (platform === PLATFORM_ENSEMBLE || backend === BACKEND_IMAGE) return 'none';
   if (backend === BACKEND_ONEFLOW) return 'oneflow';
   if (backend === BACKEND_ONNXRUNTIME) return 'onnx';
   if (backend !== '') return 'unknown';
@@ -43,7 +47,8 @@ export type PayloadChoice =
 
 /**
  * Picks the payload of a version folder from its listing (name → file or folder). Returns undefined for
- * an unknown backend: there is nothing to look for, and the backend rule says why.
+ * an unknown backend (there is nothing to look for, and the backend rule says why) and for models
+ * without a payload (ensembles, the image backend).
  */
 export function choosePayload(
   config: ModelConfig | undefined,
@@ -51,7 +56,7 @@ export function choosePayload(
   versionLabel: string,
 ): PayloadChoice | undefined {
   const configured = payloadKindOfConfig(config);
-  if (configured === 'unknown') return undefined;
+  if (configured === 'unknown' || configured === 'none') return undefined;
   const explicitName = config?.default_model_filename || undefined;
 
   let kind: PayloadKind | undefined = configured;

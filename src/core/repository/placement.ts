@@ -94,7 +94,7 @@ export class BackendPlacement {
    * runs on CPU with one warning; --strict refuses.
    */
   async createSession(source: ModelSource, options: SessionOptions): Promise<Session> {
-    const backend = await this.#opts.backends.resolve(options.device);
+    const backend = source.backend ? this.#opts.backends.named(source.backend) : await this.#opts.backends.resolve(options.device);
     try {
       return await backend.createSession(source, options);
     } catch (e) {

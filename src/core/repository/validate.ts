@@ -4,6 +4,8 @@ import type { Graph } from '../graph/ir.js';
 import type { Problem } from '../problem.js';
 import type { ModelConfig } from '../config/model-config.js';
 import { checkConfig } from './config-rules.js';
+import { isImagePreprocess, readImagePreprocess } from '../config/image-preprocess.js';
+import { checkEnsemble, isEnsemble, type ComposingModel } from './ensemble-rules.js';
 import { checkAgainstGraph, checkGraphWiring } from './graph-rules.js';
 import { checkLabels, type LabelFileFacts } from './label-rules.js';
 import { readModelIO, readModelSource } from './model-io.js';
@@ -21,6 +23,11 @@ export interface ValidateOptions extends ScanOptions {
    * passes one in.
    */
   readonly build?: (source: ModelSource, config: ModelConfig) => Promise<void>;
+  /**
+   * The other models of the store, for checking an ensemble's steps against them (undefined: not in
+   * the store). Without it an ensemble's steps are not checked against the composing models.
+   */
+  readonly composing?: (name: string) => Promise<ComposingModel | undefined>;
 }
 
 export interface ModelReport {
@@ -47,12 +54,43 @@ export async function validateRepository(storeDir: string, opts: ValidateOptions
     return { models: [], problems: [{ severity: 'error', file: storeDir, message: e.message, fix: e.fix }] };
   }
   const models: ModelReport[] = [];
-  for (const model of scan.models) models.push({ name: model.name, problems: await validateModel(model, opts) });
+  const byName = new Map(scan.models.map((m) => [m.name, m]));
+  const composing = async (name: string): Promise<ComposingModel | undefined> => {
+    const m = byName.get(name);
+    return m && { name, config: m.config, versions: m.selectedVersions };
+  };
+  for (const model of scan.models) models.push({ name: model.name, problems: await validateModel(model, { composing, ...opts }) });
   const problems: Problem[] =
     scan.models.length === 0
       ? [{ severity: 'warning', file: storeDir, message: `the model repository ${storeDir} holds no model folder`, fix: 'add one folder per model (`ofserve init` writes one)' }]
       : [];
   return { models, problems };
+}
+
+/** A chain of ensembles through their steps that leads back to `start`, or undefined. */
+async function ensembleCycle(
+  start: string,
+  config: ModelConfig,
+  composing: (name: string) => Promise<ComposingModel | undefined>,
+): Promise<string[] | undefined> {
+  const path = [start];
+  const seen = new Set<string>();
+  const visit = async (c: ModelConfig): Promise<string[] | undefined> => {
+    for (const step of c.ensemble_scheduling?.step ?? []) {
+      const name = step.model_name ?? '';
+      if (name === start && path.length > 1) return [...path, name];
+      if (!name || name === start || seen.has(name)) continue;
+      seen.add(name);
+      const m = await composing(name);
+      if (!m?.config || !isEnsemble(m.config)) continue;
+      path.push(name);
+      const found = await visit(m.config);
+      if (found) return found;
+      path.pop();
+    }
+    return undefined;
+  };
+  return visit(config);
 }
 
 /** The problems of one scanned model (the scan's own first). */
@@ -77,6 +115,28 @@ export async function validateModelGraphs(
     const facts = new Map<string, LabelFileFacts>();
     for (const l of model.labels) if (l.labels) facts.set(l.output, { file: l.file, count: l.labels.length });
     problems.push(...checkLabels(config, facts, ctx, opts));
+    if (isImagePreprocess(config)) problems.push(...readImagePreprocess(config, ctx.file).problems);
+    if (config.ensemble_scheduling || isEnsemble(config)) {
+      const found = new Map<string, ComposingModel>();
+      for (const step of config.ensemble_scheduling?.step ?? []) {
+        const name = step.model_name;
+        const m = name && opts.composing ? await opts.composing(name) : undefined;
+        if (name && m) found.set(name, m);
+      }
+      if (opts.composing) {
+        problems.push(...checkEnsemble(config, ctx, (name) => found.get(name)));
+        const cycle = await ensembleCycle(model.name, config, opts.composing);
+        if (cycle) {
+          problems.push({
+            severity: 'error',
+            file: ctx.file,
+            field: 'ensemble_scheduling.step',
+            message: `ensembles use each other in a cycle: ${cycle.join(' → ')}; a request would never finish`,
+            fix: 'make one of them stop using the other',
+          });
+        }
+      }
+    }
   }
   for (const v of model.versions) {
     if (!v.payload || !model.selectedVersions.includes(v.version)) continue;

@@ -1,14 +1,14 @@
 import { ofsError } from '../../errors.js';
 import type { Session } from '../backend.js';
 import type { ModelConfig } from '../config/model-config.js';
-import type { Graph, ValueInfo } from '../graph/ir.js';
-import type { ResponseCache } from '../cache/response-cache.js';
-import { CachedScheduler } from '../scheduler/cached.js';
+import type { Graph } from '../graph/ir.js';
 import { createScheduler } from '../scheduler/create.js';
-import type { ServedModel } from '../served-model.js';
+import { EnsembleScheduler } from '../scheduler/ensemble.js';
+import type { ModelCatalog, ServedModel } from '../served-model.js';
+import { isEnsemble } from './ensemble-rules.js';
+import { builtinSource, servedModel, type ServedOptions } from './served.js';
+import type { ResponseCache } from '../cache/response-cache.js';
 import type { StatsObserver } from '../stats/model-stats.js';
-import { createModelStats } from '../stats/stats.js';
-import { dtypeFromConfig } from '../tensor/dtype.js';
 import { readModelSource } from './model-io.js';
 import { planInstances, type BackendPlacement } from './placement.js';
 import type { ScannedModel, ScannedVersion } from './scan.js';
@@ -39,6 +39,8 @@ export interface VersionLoadRequest {
   readonly cacheOwner?: string;
   /** Sees each request's latencies (the metrics endpoint's summaries). */
   readonly statsObserver?: StatsObserver;
+  /** Where an ensemble finds its composing models at request time. */
+  readonly catalog?: Pick<ModelCatalog, 'get'>;
 }
 
 export interface LoadedVersion {
@@ -48,9 +50,15 @@ export interface LoadedVersion {
 
 export async function loadVersion(req: VersionLoadRequest): Promise<LoadedVersion> {
   const { scanned, version, config } = req;
-  if (!version.payload) throw ofsError('OFS_NO_VERSIONS', scanned.name);
   const name = String(version.version);
-  const source = await readModelSource(scanned.name, name, version.payload, req.graph);
+  if (isEnsemble(config)) {
+    if (!req.catalog) throw ofsError('OFS_INTERNAL', `ensemble '${scanned.name}' loaded without a model catalog`);
+    const catalog = req.catalog;
+    return { served: servedModel(scanned, config, name, (stats) => new EnsembleScheduler({ config, catalog, stats }), servedOptions(req)), sessions: [] };
+  }
+  const builtin = builtinSource(scanned.name, name, config);
+  if (!builtin && !version.payload) throw ofsError('OFS_NO_VERSIONS', scanned.name);
+  const source = builtin ?? (await readModelSource(scanned.name, name, version.payload as NonNullable<typeof version.payload>, req.graph));
   const sessions = await req.placement.createSessions(source, planInstances(config, req.threads));
   try {
     await runWarmup(sessions, config, scanned.dir);
@@ -58,29 +66,10 @@ export async function loadVersion(req: VersionLoadRequest): Promise<LoadedVersio
     await Promise.all(sessions.map((s) => s.dispose().catch(() => undefined)));
     throw e;
   }
-  const stats = createModelStats(Date.now, req.statsObserver);
-  const labels = new Map<string, readonly string[]>();
-  for (const l of scanned.labels) if (l.labels) labels.set(l.output, l.labels);
-  const cache = req.responseCache;
-  const cacheEnabled = config.response_cache?.enable === true && cache !== undefined;
-  const scheduler = createScheduler(config, sessions, stats);
-  const served: ServedModel = {
-    name: scanned.name,
-    version: name,
-    config,
-    platform: config.platform || config.backend || '',
-    inputs: (config.input ?? []).map(valueInfo),
-    outputs: (config.output ?? []).map(valueInfo),
-    labels,
-    scheduler: cacheEnabled
-      ? new CachedScheduler({ inner: scheduler, cache, stats, owner: req.cacheOwner ?? `${scanned.name}\0${name}` })
-      : scheduler,
-    stats,
-    cacheEnabled,
-  };
+  const served = servedModel(scanned, config, name, (stats) => createScheduler(config, sessions, stats), servedOptions(req));
   return { served, sessions };
 }
 
-function valueInfo(t: { name?: string; data_type?: string; dims?: number[] }): ValueInfo {
-  return { name: t.name ?? '', dtype: dtypeFromConfig(t.data_type ?? '')?.wire ?? 'FP32', shape: t.dims ?? [] };
+function servedOptions(req: VersionLoadRequest): ServedOptions {
+  return { statsObserver: req.statsObserver, responseCache: req.responseCache, cacheOwner: req.cacheOwner };
 }

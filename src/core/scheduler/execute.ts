@@ -56,7 +56,7 @@ export async function execute(session: Session, batch: readonly Pending[], stats
     batch.forEach((p, i) => {
       stats.recordSuccess(Number(done - p.request.receivedNs), Number(start - p.enqueuedNs), compute);
       stats.requestFinished();
-      p.resolve({ outputs: results[i] });
+      p.resolve({ outputs: results[i], timing: { queueNs: Number(start - p.enqueuedNs), compute } });
     });
   } catch (e) {
     const error = isOfsError(e) ? e : ofsError('OFS_BACKEND_FAILED', e instanceof Error ? e.message : String(e));

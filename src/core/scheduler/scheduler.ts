@@ -1,3 +1,4 @@
+import type { ComputeDurations } from '../stats/model-stats.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /**
@@ -24,8 +25,16 @@ export interface InferRequest {
   readonly timeoutUs?: number;
 }
 
+/** Where a request's time went inside the server, summed over an ensemble's steps. */
+export interface RequestTiming {
+  readonly queueNs: number;
+  readonly compute: ComputeDurations;
+}
+
 export interface InferResult {
   readonly outputs: Tensor[];
+  /** Set by schedulers that executed it; an ensemble sums its steps' into its own statistics. */
+  readonly timing?: RequestTiming;
 }
 
 /** After Triton's src/scheduler.h: enqueue work, report what is in flight, stop draining. */

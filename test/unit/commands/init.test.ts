@@ -139,7 +139,7 @@ describe('init', () => {
   it('--example writes a demo repository that validates clean, in which the seed config validates too', async () => {
     const cwd = await repoDir({});
     const result = await init({ cwd, example: true });
-    expect(result.models).toEqual(['resnet50_oneflow', 'color_classifier']);
+    expect(result.models).toEqual(['resnet50_oneflow', 'color_classifier', 'resnet50_preprocess', 'resnet50_pipeline']);
     const resnet = path.join(result.repository, 'resnet50_oneflow');
     expect(await configAt(path.join(resnet, 'config.pbtxt'))).toEqual({
       name: 'resnet50_oneflow',
@@ -159,6 +159,8 @@ describe('init', () => {
       models: [
         { name: 'color_classifier', problems: [] },
         { name: 'resnet50_oneflow', problems: [] },
+        { name: 'resnet50_pipeline', problems: [] },
+        { name: 'resnet50_preprocess', problems: [] },
       ],
       problems: [],
     };
