@@ -9,7 +9,9 @@ import type { V2ModelMetadata } from '../protocol/v2-types.js';
  */
 
 /** The config parameter that marks a repository's default model for classify (`init --example` sets it). */
-export const CLASSIFY_DEFAULT_PARAMETER = 'ofserve_classify_default';
+import { CLASSIFY_DEFAULT_PARAMETER } from '../core/config/constants.js';
+
+export { CLASSIFY_DEFAULT_PARAMETER };
 
 export interface OutputInfo {
   readonly name: string;

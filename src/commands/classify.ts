@@ -4,7 +4,7 @@ import { isOfsError, ofsError } from '../errors.js';
 import type { ModelConfig } from '../core/config/model-config.js';
 import { createInferenceClient, parseProtocol, type InferenceClient } from '../client/inference-client.js';
 import { maxBatchSizeOf, modelConfigOrUndefined } from '../client/model-info.js';
-import { inferInput } from '../client/infer-input.js';
+import { inferInput, type InferInput } from '../client/infer-input.js';
 import type { ModelMetadata } from '../client/v2-types.js';
 import { inferImageShape, parseImageSize, type ImageInputShape, type ImageSize } from '../image/image-shape.js';
 import type { Normalization } from '../image/pixels.js';
@@ -143,23 +143,9 @@ async function classifyWith(
     notes.push(`input '${shape.inputName}' has a variable height or width: resizing to ${shape.height}x${shape.width} (--size)`);
   }
   const maxBatch = maxBatchSizeOf(view.metadata, view.config);
-  const chunkSize = maxBatch > 0 ? maxBatch : 1;
-
-  const images: ImageClassification[] = [];
-  let version: string | undefined;
-  for (let start = 0; start < opts.images.length; start += chunkSize) {
-    const chunk = opts.images.slice(start, start + chunkSize);
-    const paths = chunk.map((image) => resolve(opts.cwd, image));
-    const input = await pixelsInput(shape, paths, maxBatch, { normalize: opts.normalize, resize, maxImagePixels: opts.maxImagePixels });
-    const result = await client.infer(model, [input], {
-      version: opts.version,
-      outputs: [{ name: output, classCount: top }],
-    });
-    version ??= result.modelVersion;
-    const strings = result.asStrings(output);
-    const perImage = splitRows(strings, chunk.length, client.url);
-    chunk.forEach((image, i) => images.push({ image, predictions: perImage[i].map((s, r) => parseClassification(s, r + 1, client.url)) }));
-  }
+  const { version, images } = await classifyInChunks(client, opts, model, output, top, maxBatch, (paths) =>
+    pixelsInput(shape, paths, maxBatch, { normalize: opts.normalize, resize, maxImagePixels: opts.maxImagePixels }),
+  );
   return {
     url: client.url,
     model,
@@ -171,6 +157,30 @@ async function classifyWith(
     notes,
     images,
   };
+}
+
+/** Sends the images in requests of up to max_batch_size (one without batching) and reads the top classes. */
+async function classifyInChunks(
+  client: InferenceClient,
+  opts: ClassifyOptions,
+  model: string,
+  output: string,
+  top: number,
+  maxBatch: number,
+  inputOf: (paths: readonly string[]) => Promise<InferInput>,
+): Promise<{ version: string | undefined; images: ImageClassification[] }> {
+  const chunkSize = maxBatch > 0 ? maxBatch : 1;
+  const images: ImageClassification[] = [];
+  let version: string | undefined;
+  for (let start = 0; start < opts.images.length; start += chunkSize) {
+    const chunk = opts.images.slice(start, start + chunkSize);
+    const input = await inputOf(chunk.map((image) => resolve(opts.cwd, image)));
+    const result = await client.infer(model, [input], { version: opts.version, outputs: [{ name: output, classCount: top }] });
+    version ??= result.modelVersion;
+    const perImage = splitRows(result.asStrings(output), chunk.length, client.url);
+    chunk.forEach((image, i) => images.push({ image, predictions: perImage[i].map((s, r) => parseClassification(s, r + 1, client.url)) }));
+  }
+  return { version, images };
 }
 
 /** --send-image: each file's own bytes go to a model that decodes images on the server (BYTES input). */
@@ -185,17 +195,7 @@ async function sendImages(
   const encoded = encodedImageInput(view.metadata, model);
   const output = pickOutput(model, outputsOf(view.metadata, view.config), opts.output);
   const maxBatch = maxBatchSizeOf(view.metadata, view.config);
-  const chunkSize = maxBatch > 0 ? maxBatch : 1;
-  const images: ImageClassification[] = [];
-  let version: string | undefined;
-  for (let start = 0; start < opts.images.length; start += chunkSize) {
-    const chunk = opts.images.slice(start, start + chunkSize);
-    const input = await encodedImagesInput(encoded, chunk.map((image) => resolve(opts.cwd, image)), maxBatch);
-    const result = await client.infer(model, [input], { version: opts.version, outputs: [{ name: output, classCount: top }] });
-    version ??= result.modelVersion;
-    const perImage = splitRows(result.asStrings(output), chunk.length, client.url);
-    chunk.forEach((image, i) => images.push({ image, predictions: perImage[i].map((s, r) => parseClassification(s, r + 1, client.url)) }));
-  }
+  const { version, images } = await classifyInChunks(client, opts, model, output, top, maxBatch, (paths) => encodedImagesInput(encoded, paths, maxBatch));
   notes.push('sent the image files as they are; the server decodes and resizes them');
   return { url: client.url, model, version, output, size: 'server', size_from: 'server', resize: 'server', notes, images };
 }

@@ -63,7 +63,7 @@ describe('stopping ofserve serve', () => {
     // The colour classifier alone loads in a second: the store for the tests that need no slow load.
     const small = await execa('node', [bin, 'init', '--example', '-o', 'small'], { cwd: dir, reject: false });
     expect(small.exitCode, small.stderr).toBe(0);
-    await rm(join(dir, 'small', 'resnet50_oneflow'), { recursive: true, force: true });
+    for (const m of ['resnet50_oneflow', 'resnet50_pipeline', 'resnet50_preprocess']) await rm(join(dir, 'small', m), { recursive: true, force: true });
   }, 120_000);
 
   afterAll(async () => {

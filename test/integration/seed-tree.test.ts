@@ -155,7 +155,10 @@ describe("the seed's tree served by ofserve", () => {
     const other = await serve({ cwd: dir, modelStore: 'model_repository', httpPort: 0, address: '127.0.0.1', quiet: true, installSignalHandlers: false });
     const body = JSON.stringify({ inputs: [{ name: 'INPUT_0', shape: [1, 3, 224, 224], datatype: 'FP32', parameters: { binary_data_size: 602112 } }] });
     const pending = rawPost(other.urls.http as string, '/v2/models/resnet50_oneflow/infer', { 'Inference-Header-Content-Length': body.length }, Buffer.concat([Buffer.from(body), Buffer.alloc(602112)]));
-    await new Promise((r) => setTimeout(r, 20));
+    // Stop once the server holds the request (a fixed sleep races a loaded machine's connect).
+    const stats = () => other.lifecycle.get('resnet50_oneflow').stats.snapshot().pending;
+    for (let i = 0; i < 600 && stats() === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(stats()).toBeGreaterThan(0);
     const closing = other.close();
     const res = await pending;
     await closing;

@@ -20,3 +20,9 @@ export const ONEFLOW_OUTPUT_PATTERN = /^OUTPUT_(\d+)$/;
 
 /** Version sub-folders Triton skips. */
 export const SKIPPED_VERSION_DIRS: ReadonlySet<string> = new Set(['warmup', 'initial_state', 'configs']);
+
+/**
+ * A model parameter read by `ofserve classify` (not by any backend): "true" marks the model classify
+ * uses when -m is not given and several models could classify.
+ */
+export const CLASSIFY_DEFAULT_PARAMETER = 'ofserve_classify_default';

@@ -1,5 +1,5 @@
 import type { ModelConfig, ModelInput, ModelOutput } from './model-config.js';
-import { BACKEND_ONEFLOW, BACKEND_ONNXRUNTIME, PLATFORM_ONNX } from './constants.js';
+import { BACKEND_ONEFLOW, BACKEND_ONNXRUNTIME, CLASSIFY_DEFAULT_PARAMETER, PLATFORM_ONNX } from './constants.js';
 
 /**
  * The fields of config.pbtxt that ofserve parses (so a Triton or OneFlow-Serving config loads) but does
@@ -104,7 +104,7 @@ export function ignoredFields(config: ModelConfig): IgnoredField[] {
   const read = backend !== undefined ? PARAMETERS_READ[backend] : undefined;
   if (backend !== undefined && read) {
     for (const key of Object.keys(config.parameters ?? {})) {
-      if (!read.includes(key)) out.push({ field: `parameters[${JSON.stringify(key)}]`, instead: parameterInstead(key, backend) });
+      if (!read.includes(key) && key !== CLASSIFY_DEFAULT_PARAMETER) out.push({ field: `parameters[${JSON.stringify(key)}]`, instead: parameterInstead(key, backend) });
     }
   }
   return out;
