@@ -94,7 +94,11 @@ export function percentileThreshold(counts: Float64Array, edge: number, percenti
   return edge;
 }
 
-export function entropyThreshold(counts: Float64Array, edge: number, levels: number): number {
+export function entropyThreshold(all: Float64Array, edge: number, levels: number): number {
+  // Bin 0 holds every exact zero (half of a Relu's outputs, all of the padding); quantization keeps
+  // zero exact, and left in, that spike swamps the divergence and drives the threshold far too low.
+  const counts = Float64Array.from(all);
+  counts[0] = 0;
   const bins = counts.length;
   if (bins <= levels) return edge;
   let best = bins, bestKl = Infinity;
