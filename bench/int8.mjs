@@ -7,7 +7,9 @@
 // Images: variations of test/data/cat.jpg (crops, flips, colour shifts) and synthetic patterns; the
 // calibration set and the evaluation set come from different seeds.
 // Usage: npm run build && node bench/int8.mjs [--calibration 32] [--eval 200] [--seconds 3] [--rounds 3]
-//        [--method minmax] [--models example,oneflow2022] [--out bench/results/int8.json]
+//        [--method minmax] [--models example,oneflow2022] [--served yes|no] [--out bench/results/int8.json]
+// --served: also both models behind `bin/ofserve serve` (a child process; perf's client runs here),
+// concurrency 1, FP32 and INT8 windows interleaved.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -18,6 +20,8 @@ import ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { init } from '../dist/commands/init.js';
 import { convert } from '../dist/commands/convert.js';
+import { perf } from '../dist/commands/perf.js';
+import { spawn } from 'node:child_process';
 import { loadImageTensor } from '../dist/image/preprocess.js';
 import { seededParameter } from '../dist/core/graph/builders/seeded.js';
 import { firstJob } from '../dist/core/graph/oneflow/importer.js';
@@ -36,6 +40,7 @@ const seconds = Number(arg('--seconds', '3'));
 const rounds = Number(arg('--rounds', '3'));
 const method = arg('--method', 'minmax');
 const models = arg('--models', 'example,oneflow2022').split(',');
+const served = arg('--served', 'yes') !== 'no';
 const out = path.resolve(arg('--out', path.join(root, 'bench/results/int8.json')));
 const SIZE = 224;
 
@@ -149,6 +154,39 @@ async function speed(sessions, batch) {
   return Object.fromEntries(Object.entries(totals).map(([k, t]) => [k, Number(((t.images * 1000) / t.ms).toFixed(2))]));
 }
 
+/** Both models behind one `ofserve serve` child; perf (this process) alternates between them. */
+async function servedSpeed(name, fp32Path, int8Path) {
+  const store = path.join(work, `store-${name}`);
+  await init({ cwd: work, model: fp32Path, name: 'fp32', repository: store });
+  await init({ cwd: work, model: int8Path, name: 'int8', repository: store });
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const child = spawn(process.execPath, [path.join(root, 'bin/ofserve'), 'serve', '--model-store', store, '--http-port', String(port), '--grpc-port', String(port + 1), '--metrics-port', String(port + 2)], { stdio: 'ignore' });
+  try {
+    for (let i = 0; ; i++) {
+      if (i > 600) throw new Error('ofserve serve did not get ready in 60 s');
+      const ok = await fetch(`http://127.0.0.1:${port}/v2/health/ready`).then((r) => r.ok, () => false);
+      if (ok) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const out = {};
+    for (const batch of [1, 8]) {
+      const t = { fp32: { images: 0, s: 0 }, int8: { images: 0, s: 0 } };
+      for (let round = 0; round < rounds; round++) {
+        for (const m of ['fp32', 'int8']) {
+          const r = await perf({ model: m, url: `127.0.0.1:${port}`, batchSize: batch, concurrencyRange: '1', measurementIntervalMs: seconds * 1000 });
+          t[m].images += r.levels[0].throughput * seconds;
+          t[m].s += seconds;
+        }
+      }
+      const [f, q] = [t.fp32.images / t.fp32.s, t.int8.images / t.int8.s];
+      out[`batch${batch}`] = { fp32: Number(f.toFixed(2)), int8: Number(q.toFixed(2)), ratio: Number((q / f).toFixed(2)) };
+    }
+    return out;
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
 const work = await mkdtemp(path.join(os.tmpdir(), 'ofserve-int8-'));
 const results = { command: `node bench/int8.mjs ${process.argv.slice(2).join(' ')}`.trim(), date: new Date().toISOString(), cpu: cpuInfo(), node: process.version, ort: require('onnxruntime-node/package.json').version, method, calibration_images: nCalibration, eval_inputs: nEval, models: [] };
 console.log(`CPU: ${results.cpu.model} (${results.cpu.cores} cores; ${results.cpu.extensions.join(' ') || 'no AVX2'}); load ${results.cpu.loadavg.join(' ')}`);
@@ -208,6 +246,9 @@ try {
     }
     const b1 = await speed({ fp32, int8 }, 1);
     const b8 = await speed({ fp32, int8 }, 8);
+    await fp32.release();
+    await int8.release();
+    const viaServer = served ? await servedSpeed(name, fp32Path, int8Path) : undefined;
     const row = {
       model: name,
       fp32_mb: Number(((await readFile(fp32Path)).byteLength / 1e6).toFixed(1)),
@@ -221,6 +262,7 @@ try {
       logit_error_over_input_spread: Number(Math.sqrt(errSq / spreadSq).toFixed(4)),
       batch1: { ...b1, ratio: Number((b1.int8 / b1.fp32).toFixed(2)) },
       batch8: { ...b8, ratio: Number((b8.int8 / b8.fp32).toFixed(2)) },
+      ...(viaServer ? { served: viaServer } : {}),
     };
     results.models.push(row);
     console.log(
@@ -229,8 +271,7 @@ try {
         `batch 1: FP32 ${b1.fp32} img/s, INT8 ${b1.int8} img/s (×${row.batch1.ratio}); batch 8: FP32 ${b8.fp32}, INT8 ${b8.int8} (×${row.batch8.ratio}); ` +
         `${row.fp32_mb} MB → ${row.int8_mb} MB`,
     );
-    await fp32.release();
-    await int8.release();
+    if (viaServer) for (const [b, r] of Object.entries(viaServer)) console.log(`  served (HTTP, concurrency 1) ${b}: FP32 ${r.fp32} img/s, INT8 ${r.int8} img/s (×${r.ratio})`);
   }
   results.cpu.loadavg_end = os.loadavg().map((l) => Number(l.toFixed(1)));
   await mkdir(path.dirname(out), { recursive: true });

@@ -65,7 +65,7 @@ export async function convert(opts: ConvertOptions): Promise<ConvertResult> {
     const method = opts.calibrationMethod ?? 'minmax';
     const q = await quantize(graph, images, method, opts.normalize ?? 'unit');
     graph = q.graph;
-    quantized = { method, images: images.length, activations: q.activations, weights: graph.nodes.filter((n) => n.op === 'DequantizeLinear' && n.attrs.axis !== undefined && !n.inputs[0]?.includes('bias')).length };
+    quantized = { method, images: images.length, activations: q.activations, weights: graph.initializers.filter((i) => i.dtype === 'INT8' && i.shape.length >= 2).length };
   }
   const bytes = writeOnnxModel(graph);
   await mkdir(dirname(output), { recursive: true });
