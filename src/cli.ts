@@ -339,15 +339,29 @@ The choice, and the size used for a variable-size input, are reported on stderr 
 
   program
     .command('convert')
-    .description('convert a OneFlow model folder (flow.save(graph, dir)) to a standard ONNX file')
-    .argument('<model_dir>', 'the OneFlow model folder (holding model.mlir)')
+    .description('convert a OneFlow model folder (flow.save(graph, dir)) or an ONNX file to a standard ONNX file, optionally INT8-quantized')
+    .argument('<model>', 'the OneFlow model folder (holding model.mlir) or a .onnx file')
     .addOption(new Option('--to <format>', 'target format').choices(['onnx']).default('onnx'))
     .requiredOption('-o, --output <file>', 'output file')
     .option('--force', 'overwrite the output file')
+    .addOption(new Option('--quantize <type>', 'quantize weights and activations (QDQ, per-channel INT8 weights) for onnxruntime\'s integer kernels').choices(['int8']))
+    .option('--calibration <dir>', 'folder of images to calibrate activation ranges on (with --quantize)')
+    .addOption(new Option('--calibration-method <method>', 'how ranges are picked from calibration (default minmax)').choices(['minmax', 'percentile', 'entropy']))
+    .addOption(new Option('--normalize <mode>', 'how calibration images are scaled, as in classify').choices(['unit', 'imagenet']).default('unit'))
     .option('--json', 'print the result as JSON')
     .action(async (modelDir: string, o) => {
       const { convert, formatConvertReport } = await import('./commands/convert.js');
-      const result = await convert({ cwd: process.cwd(), modelDir, to: o.to, output: o.output, force: Boolean(o.force) });
+      const result = await convert({
+        cwd: process.cwd(),
+        modelDir,
+        to: o.to,
+        output: o.output,
+        force: Boolean(o.force),
+        quantize: o.quantize,
+        calibration: o.calibration,
+        calibrationMethod: o.calibrationMethod,
+        normalize: o.normalize,
+      });
       if (o.json) printJson(io, result);
       else io.stdout(formatConvertReport(result));
     });

@@ -18,6 +18,7 @@ vi.mock('../../src/commands/perf.js', async () => {
   const actual = await vi.importActual<typeof import('../../src/commands/perf.js')>('../../src/commands/perf.js');
   return { perf: record('perf'), formatPerfReport: () => 'perf report', parseShapeArgs: actual.parseShapeArgs };
 });
+vi.mock('../../src/commands/convert.js', () => ({ convert: record('convert'), formatConvertReport: () => 'convert report' }));
 vi.mock('../../src/commands/validate.js', () => ({ validate: record('validate'), formatValidateReport: () => 'validate report' }));
 vi.mock('../../src/commands/classify.js', async () => {
   const { ofsError } = await import('../../src/errors.js');
@@ -154,6 +155,18 @@ describe('ofserve CLI flags', () => {
       bodyLimit: 1000,
       httpLimits: { maxJson: 500, maxJsonDepth: 8, maxJsonValues: 99, maxControlBody: 300, maxResponse: 4000, requestTimeoutMs: 2500, bodyTimeoutMs: 1000 },
     });
+  });
+
+  it('convert passes --quantize, --calibration, --calibration-method and --normalize on, and refuses an unknown method', async () => {
+    const r = await run(['convert', 'm.onnx', '-o', 'q.onnx', '--quantize', 'int8', '--calibration', 'imgs', '--calibration-method', 'entropy', '--normalize', 'imagenet']);
+    expect(r.code, r.err).toBe(0);
+    expect(calls.convert?.[0]).toMatchObject({ modelDir: 'm.onnx', output: 'q.onnx', quantize: 'int8', calibration: 'imgs', calibrationMethod: 'entropy', normalize: 'imagenet' });
+    const bad = await run(['convert', 'm.onnx', '-o', 'q.onnx', '--quantize', 'int8', '--calibration', 'imgs', '--calibration-method', 'mse']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('--calibration-method');
+    const int4 = await run(['convert', 'm.onnx', '-o', 'q.onnx', '--quantize', 'int4']);
+    expect(int4.code).toBe(2);
+    expect(int4.err).toContain('--quantize');
   });
 
   it('--help and --version exit 0', async () => {

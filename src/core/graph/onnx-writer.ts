@@ -15,7 +15,7 @@ const CUSTOM_DOMAIN_VERSION = 1;
  * Serializes the graph IR as an ONNX ModelProto (IR v8) for onnxruntime. Initializers go out as
  * raw_data, dynamic dims as dim_param ('batch' for the leading one, so inputs and outputs share it).
  */
-export function writeOnnxModel(graph: Graph): Uint8Array {
+export function writeOnnxModel(graph: Graph, opts: WriteOnnxOptions = {}): Uint8Array {
   const domains = new Set(graph.nodes.map((n) => n.domain ?? '').filter((d) => d !== ''));
   const model = onnx.ModelProto.create({
     irVersion: IR_VERSION,
@@ -27,7 +27,7 @@ export function writeOnnxModel(graph: Graph): Uint8Array {
     graph: {
       name: graph.name,
       input: graph.inputs.map(valueInfo),
-      output: graph.outputs.map(valueInfo),
+      output: [...graph.outputs.map(valueInfo), ...(opts.extraFp32Outputs ?? []).map(untypedShape)],
       initializer: graph.initializers.map(tensor),
       node: graph.nodes.map((n) => ({
         opType: n.op,
@@ -40,6 +40,18 @@ export function writeOnnxModel(graph: Graph): Uint8Array {
     },
   });
   return onnx.ModelProto.encode(model).finish();
+}
+
+export interface WriteOnnxOptions {
+  /**
+   * Intermediate FP32 values to expose as extra graph outputs, shape left open (the IR keeps no
+   * shapes for intermediates). Calibration reads activations this way.
+   */
+  readonly extraFp32Outputs?: readonly string[];
+}
+
+function untypedShape(name: string): onnxProto.onnx.IValueInfoProto {
+  return { name, type: { tensorType: { elemType: elemType('FP32') } } };
 }
 
 function elemType(dtype: string): number {

@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convert, formatConvertReport } from '../../../src/commands/convert.js';
 import { readOnnxModel } from '../../../src/core/graph/onnx-reader.js';
 import { OrtBackend } from '../../../src/runtime/onnxruntime/backend.js';
+import sharp from 'sharp';
+import { colourClassifierOnnx } from '../../fixtures/models.js';
 import { makeTemp, oneflowFixture, removeTemp } from '../../fixtures/oneflow.js';
 import { fp32Tensor, fp32Values } from '../../fixtures/ort.js';
 
@@ -71,5 +73,85 @@ describe('ofserve convert', () => {
     expect((err as Error).message).toContain('gelu');
     expect((err as Error).message).toContain('model.act-gelu-0');
     expect((err as Error).message).toContain(':4:');
+  });
+
+  describe('--quantize int8', () => {
+    const colours: Array<[number, number, number]> = [[250, 10, 10], [10, 240, 20], [20, 20, 230], [240, 240, 20], [128, 128, 128], [30, 200, 200]];
+    async function calibrationDir(): Promise<string> {
+      const cal = join(dir, 'calibration');
+      const { mkdir } = await import('node:fs/promises');
+      await mkdir(cal, { recursive: true });
+      for (const [i, [r, g, b]] of colours.entries()) {
+        await sharp({ create: { width: 32, height: 32, channels: 3, background: { r, g, b } } }).png().toFile(join(cal, `c${i}.png`));
+      }
+      await writeFile(join(cal, 'notes.txt'), 'not an image: skipped');
+      return cal;
+    }
+
+    it('quantizes an ONNX file into QDQ that onnxruntime runs and that classifies like FP32', async () => {
+      const colour = colourClassifierOnnx();
+      const cal = await calibrationDir();
+      const result = await convert({ cwd: dir, modelDir: colour.path, to: 'onnx', output: 'colour-int8.onnx', quantize: 'int8', calibration: cal, calibrationMethod: 'percentile' });
+      expect(result.quantized).toEqual({ method: 'percentile', images: colours.length, activations: 1, weights: 1 });
+      expect(formatConvertReport(result)).toContain('int8: 1 weight tensors per-channel, 1 activations calibrated (percentile) on 6 images');
+      const bytes = new Uint8Array(await readFile(result.output));
+      const graph = readOnnxModel(bytes, result.output);
+      expect(graph.nodes.map((n) => n.op)).toEqual(expect.arrayContaining(['QuantizeLinear', 'DequantizeLinear', 'Gemm']));
+      expect(graph.initializers.find((i) => i.name.startsWith('score.weight'))?.dtype).toBe('INT8');
+
+      const backend = new OrtBackend();
+      const [fp32, int8] = await Promise.all([
+        backend.createSession({ model: 'c', version: '1', graph: colour.graph, onnx: colour.onnx }, { device: 'cpu', threads: 1 }),
+        backend.createSession({ model: 'q', version: '1', graph, onnx: bytes }, { device: 'cpu', threads: 1 }),
+      ]);
+      try {
+        for (const [r, g, b] of colours) {
+          const plane = 224 * 224;
+          const x = new Float32Array(3 * plane);
+          x.fill(r / 255, 0, plane).fill(g / 255, plane, 2 * plane).fill(b / 255, 2 * plane);
+          const [a] = await fp32.run([fp32Tensor('INPUT_0', [1, 3, 224, 224], x)]);
+          const [q] = await int8.run([fp32Tensor('INPUT_0', [1, 3, 224, 224], x)]);
+          const [va, vq] = [fp32Values(a!), fp32Values(q!)];
+          expect(vq.indexOf(Math.max(...vq))).toBe(va.indexOf(Math.max(...va)));
+        }
+      } finally {
+        await Promise.all([fp32.dispose(), int8.dispose()]);
+      }
+    });
+
+    it('says which flag is missing or misplaced', async () => {
+      const model = colourClassifierOnnx().path;
+      await expect(convert({ cwd: dir, modelDir: model, to: 'onnx', output: 'q.onnx', quantize: 'int8' })).rejects.toMatchObject({
+        code: 'OFS_BAD_ARGUMENT',
+        message: expect.stringContaining('--quantize int8 needs --calibration DIR'),
+      });
+      await expect(convert({ cwd: dir, modelDir: model, to: 'onnx', output: 'q.onnx', calibration: dir })).rejects.toMatchObject({
+        code: 'OFS_BAD_ARGUMENT',
+        message: expect.stringContaining('only with --quantize int8'),
+      });
+      await expect(convert({ cwd: dir, modelDir: model, to: 'onnx', output: 'q.onnx', quantize: 'int8', calibration: 'no/such/dir' })).rejects.toMatchObject({
+        code: 'OFS_FILE_NOT_FOUND',
+        message: expect.stringContaining('no/such/dir'),
+      });
+      const empty = join(dir, 'empty-cal');
+      const { mkdir } = await import('node:fs/promises');
+      await mkdir(empty, { recursive: true });
+      await writeFile(join(empty, 'readme.txt'), 'x');
+      await expect(convert({ cwd: dir, modelDir: model, to: 'onnx', output: 'q.onnx', quantize: 'int8', calibration: empty })).rejects.toMatchObject({
+        code: 'OFS_BAD_ARGUMENT',
+        message: expect.stringContaining('holds no images'),
+      });
+      const wrongMethod = { cwd: dir, modelDir: model, to: 'onnx' as const, output: 'q.onnx', quantize: 'int8' as const, calibration: empty, calibrationMethod: 'mse' as never };
+      await expect(convert(wrongMethod)).rejects.toMatchObject({ message: expect.stringContaining('minmax, percentile, entropy') });
+    });
+
+    it('refuses a model without an image input, before writing anything', async () => {
+      const cal = await calibrationDir();
+      await expect(
+        convert({ cwd: dir, modelDir: oneflowFixture('affine_with_parameter'), to: 'onnx', output: 'affine-int8.onnx', quantize: 'int8', calibration: cal }),
+      ).rejects.toMatchObject({ code: 'OFS_BAD_ARGUMENT', message: expect.stringContaining('one FP32 image input of rank 4') });
+      const { stat } = await import('node:fs/promises');
+      await expect(stat(join(dir, 'affine-int8.onnx'))).rejects.toThrow();
+    });
   });
 });
