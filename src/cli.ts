@@ -155,6 +155,7 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
     .option('--allow-http <bool>', 'serve HTTP', bool, true)
     .option('--allow-grpc <bool>', 'serve gRPC', bool, true)
     .option('--allow-metrics <bool>', 'serve metrics', bool, true)
+    .option('--allow-console <bool>', 'serve the web console at /console on the HTTP port', bool, true)
     .addOption(new Option('--model-control-mode <mode>', 'none, poll or explicit').choices(['none', 'poll', 'explicit']).default('none'))
     .option('--load-model <name>', 'with explicit mode: model to load at start (repeatable, * for all)', collect)
     .option('--repository-poll-secs <s>', 'with poll mode: seconds between repository scans', text, 15)
@@ -205,6 +206,7 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
           bodyTimeoutMs: n.httpBodyTimeoutSecs * 1000,
         },
         grpcMaxMessageBytes: o.grpcMaxMessageBytes,
+        allowConsole: o.allowConsole,
         exitTimeoutSecs: o.exitTimeoutSecs,
         strict: Boolean(o.strict),
         modelLoadThreads: o.modelLoadThreadCount,

@@ -13,6 +13,7 @@ import { formatModelTable } from './model-table.js';
 import { createHttpApp } from '../server/http/app.js';
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../server/http/limits.js';
 import { createMetricsApp } from '../server/metrics/app.js';
+import { createMetricsRegistry } from '../server/metrics/registry.js';
 
 /**
  * The composition root of `ofserve serve`: registers the backends, loads the store through the
@@ -55,6 +56,8 @@ export interface ServeOptions {
   readonly exitTimeoutSecs?: number;
   /** Largest gRPC message, compressed or inflated (default: bodyLimit, at most 2^31-1). */
   readonly grpcMaxMessageBytes?: number;
+  /** The web console at /console on the HTTP port (default true; --allow-console=false). */
+  readonly allowConsole?: boolean;
   readonly logger?: Logger;
 }
 
@@ -219,11 +222,21 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const urls: { http?: string; grpc?: string; metrics?: string } = {};
   try {
     if (opts.httpPort !== undefined) {
-      const app = createHttpApp({ dataplane, bodyLimit, limits: opts.httpLimits });
+      const metricsRegistry = opts.metricsPort !== undefined ? createMetricsRegistry(lifecycle) : undefined;
+      const app = createHttpApp({
+        dataplane,
+        bodyLimit,
+        limits: opts.httpLimits,
+        console:
+          (opts.allowConsole ?? true)
+            ? { controlMode: opts.controlMode ?? 'none', metricsText: metricsRegistry && (() => metricsRegistry.metrics()) }
+            : undefined,
+      });
       await app.listen({ port: opts.httpPort, host });
       endpoints.push({ close: () => closeDraining(app), force: () => app.server.closeAllConnections() });
       urls.http = `http://${shownHost}:${addressOf(app)}`;
       log.info(`Started HTTPService at ${host}:${addressOf(app)}`);
+      if (opts.allowConsole ?? true) log.info(`Web console at ${urls.http}/console`);
     }
     if (opts.grpcPort !== undefined) {
       // The serve-level exit timeout decides when to give up; grpc-js's own grace is only a backstop.
