@@ -8,7 +8,7 @@ import { FakeCatalog, sumModel } from '../../../fixtures/fake-models.js';
 import { REPO_ROOT } from '../../../fixtures/models.js';
 
 function app(console?: ConsoleOptions) {
-  const catalog = new FakeCatalog([sumModel('sum')]);
+  const catalog = new FakeCatalog().add(sumModel());
   return createHttpApp({ dataplane: new DataPlane({ catalog }), console });
 }
 
