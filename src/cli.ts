@@ -271,9 +271,16 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
     .option('--request-count <n>', 'requests per level (instead of a time window)', int('--request-count'))
     .option('--measurement-interval <ms>', 'time window per level', int('--measurement-interval'), 5000)
     .option('--shape <name:dims>', 'dims (without batch) of an input with variable dims, e.g. INPUT_0:3,224,224 (repeatable)', collect)
+    .option('--stability-percentage <pct>', 'a level is stable when 3 consecutive windows agree within this %', Number, 10)
+    .option('--max-trials <n>', 'most measurement windows per level', int('--max-trials'), 10)
+    .option('--percentile <p>', 'report and stabilize on this latency percentile instead of the average', int('--percentile'))
+    .addOption(new Option('--measurement-mode <mode>', 'time_windows or count_windows').choices(['time_windows', 'count_windows']).default('time_windows'))
+    .option('--measurement-request-count <n>', 'requests per window in count_windows mode', int('--measurement-request-count'), 50)
     .option('--json', 'print the result as JSON')
     .action(async (o) => {
-      const { perf, formatPerfReport, parseShapeArgs } = await import('./commands/perf.js');
+      const { perf, formatPerfSettings, formatPerfLevel, formatPerfSummary, parseShapeArgs } = await import('./commands/perf.js');
+      // Live output: an ink view on a terminal, perf_analyzer's blocks as each level ends otherwise.
+      const live = o.json ? undefined : process.stdout.isTTY ? (await import('./ui/perf-view.js')).mountPerfView() : undefined;
       const result = await perf({
         model: o.model,
         version: o.modelVersion,
@@ -284,9 +291,20 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
         requestCount: o.requestCount,
         measurementIntervalMs: o.measurementInterval,
         shapes: parseShapeArgs(o.shape ?? []),
-      });
+        stabilityPercentage: o.stabilityPercentage,
+        maxTrials: o.maxTrials,
+        percentile: o.percentile,
+        measurementMode: o.measurementMode,
+        measurementRequestCount: o.measurementRequestCount,
+        onEvent: (e) => {
+          if (o.json) return;
+          if (live) return live.onEvent(e);
+          if (e.type === 'start') io.stdout(formatPerfSettings(e.settings));
+          else if (e.type === 'level') io.stdout(formatPerfLevel(e.level, o.percentile));
+        },
+      }).finally(() => live?.done());
       if (o.json) printJson(io, result);
-      else io.stdout(formatPerfReport(result));
+      else io.stdout(formatPerfSummary(result));
     });
 
   program

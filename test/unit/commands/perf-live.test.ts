@@ -1,0 +1,74 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { main } from '../../../src/cli.js';
+import { formatPerfLevel, isStable, perf, type PerfEvent, type PerfWindow } from '../../../src/commands/perf.js';
+import { fakeClassifier, startFakeServer, type FakeServer } from '../client/fake-triton.js';
+
+let server: FakeServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+const win = (throughput: number, latencyUs: number, requestCount = 10): PerfWindow => ({ requestCount, elapsedMs: 100, throughput, latencyUs });
+
+describe('isStable (perf_analyzer: throughput and latency within the % of their mean)', () => {
+  it('accepts windows within the bound and refuses one outside it', () => {
+    expect(isStable([win(100, 1000), win(105, 1040), win(96, 980)], 10)).toBe(true);
+    expect(isStable([win(100, 1000), win(130, 1000), win(100, 1000)], 10)).toBe(false);
+    expect(isStable([win(100, 1000), win(100, 1400), win(100, 1000)], 10)).toBe(false);
+    // A window in which nothing completed says nothing about stability.
+    expect(isStable([win(0, 0, 0), win(0, 0, 0), win(0, 0, 0)], 10)).toBe(false);
+  });
+});
+
+describe('perf stabilization and live events', () => {
+  it('measures windows until stable, at most --max-trials, and says when it did not stabilize', async () => {
+    server = await startFakeServer(fakeClassifier({ maxBatchSize: 0, labels: ['a'] }));
+    const events: PerfEvent[] = [];
+    // Count windows of 5 requests with a 0.0001 % bound: never stable on a real machine.
+    const result = await perf({
+      model: 'fake',
+      url: server.url,
+      measurementMode: 'count_windows',
+      measurementRequestCount: 5,
+      maxTrials: 4,
+      stabilityPercentage: 0.0001,
+      percentile: 95,
+      onEvent: (e) => events.push(e),
+    });
+    const level = result.levels[0];
+    expect(level).toMatchObject({ trials: 4, stable: false, requestCount: 15 }); // the last 3 windows of 5
+    expect(level.latencyUs.percentiles?.[95]).toBeGreaterThan(0);
+    expect(result.stabilization).toEqual({ mode: 'count_windows', stabilityPercentage: 0.0001, maxTrials: 4, windowRequests: 5 });
+    expect(events.map((e) => e.type)).toEqual(['start', ...Array(4).fill(['window-start', 'window']).flat(), 'level']);
+    expect(formatPerfLevel(level, 95)).toMatch(/WARNING: no stable measurement within 4 windows for concurrency 1/);
+    expect(formatPerfLevel(level, 95)).toMatch(/ {4}p95 latency: \d+ usec/);
+  });
+
+  it('refuses bad stabilization flags before any request', async () => {
+    await expect(perf({ model: 'm', maxTrials: 2 })).rejects.toThrow(/--max-trials must be at least 3/);
+    await expect(perf({ model: 'm', percentile: 100 })).rejects.toThrow(/--percentile must be an integer from 1 to 99/);
+    await expect(perf({ model: 'm', stabilityPercentage: Number.NaN })).rejects.toThrow(/--stability-percentage/);
+    await expect(perf({ model: 'm', measurementMode: 'windows' })).rejects.toThrow(/--measurement-mode must be time_windows or count_windows/);
+  });
+});
+
+describe('ofserve perf on a non-TTY', () => {
+  it('prints the settings first and each level block as that level ends, not all at the end', async () => {
+    server = await startFakeServer(fakeClassifier({ maxBatchSize: 0, labels: ['a'] }));
+    const s = server;
+    const out: { text: string; infersSoFar: number }[] = [];
+    const infers = () => s.requests.filter((r) => r.url.endsWith('/infer')).length;
+    await main(['node', 'ofserve', 'perf', '-m', 'fake', '-u', s.url, '--concurrency-range', '1:2', '--request-count', '6'], {
+      stdout: (text) => out.push({ text, infersSoFar: infers() }),
+      stderr: () => undefined,
+    });
+    expect(out).toHaveLength(4);
+    expect(out[0].text).toMatch(/^\*\*\* Measurement Settings \*\*\*/);
+    expect(out[0].infersSoFar).toBeLessThanOrEqual(1); // only the unmeasured check request before it
+    expect(out[1].text).toMatch(/^Request concurrency: 1\n/);
+    expect(out[1].infersSoFar).toBe(1 + 6); // printed before concurrency 2 sent anything
+    expect(out[2].text).toMatch(/^Request concurrency: 2\n/);
+    expect(out[3].text).toMatch(/^Inferences\/Second vs\. Client Average Batch Latency\nConcurrency: 1, /);
+  });
+});
