@@ -276,7 +276,9 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
     .option('--percentile <p>', 'report and stabilize on this latency percentile instead of the average', int('--percentile'))
     .addOption(new Option('--measurement-mode <mode>', 'time_windows or count_windows').choices(['time_windows', 'count_windows']).default('time_windows'))
     .option('--measurement-request-count <n>', 'requests per window in count_windows mode', int('--measurement-request-count'), 50)
-    .option('--json', 'print the result as JSON')
+    .option('-f, --latency-report-file <file>', 'also write the levels as CSV in perf_analyzer\'s column layout')
+    .option('--plot <file.svg>', 'also write the throughput vs p50/p90/p99 latency curve as an SVG')
+    .option('--json', 'print the result as JSON (with the curve under "curve")')
     .action(async (o) => {
       const { perf, formatPerfSettings, formatPerfLevel, formatPerfSummary, parseShapeArgs } = await import('./commands/perf.js');
       // Live output: an ink view on a terminal, perf_analyzer's blocks as each level ends otherwise.
@@ -303,7 +305,15 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
           else if (e.type === 'level') io.stdout(formatPerfLevel(e.level, o.percentile));
         },
       }).finally(() => live?.done());
-      if (o.json) printJson(io, result);
+      const { formatPerfCsv, formatPerfPlot, perfCurve } = await import('./commands/perf-files.js');
+      const { writeFile } = await import('node:fs/promises');
+      const write = (file: string, flag: string, text: string) =>
+        writeFile(file, text).catch((e: NodeJS.ErrnoException) => {
+          throw ofsError('OFS_BAD_ARGUMENT', `${flag} ${file}: cannot write the file (${e.code ?? e.message})`);
+        });
+      if (o.latencyReportFile) await write(o.latencyReportFile, '-f', formatPerfCsv(result));
+      if (o.plot) await write(o.plot, '--plot', formatPerfPlot(result));
+      if (o.json) printJson(io, { ...result, curve: perfCurve(result) });
       else io.stdout(formatPerfSummary(result));
     });
 

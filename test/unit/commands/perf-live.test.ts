@@ -72,3 +72,45 @@ describe('ofserve perf on a non-TTY', () => {
     expect(out[3].text).toMatch(/^Inferences\/Second vs\. Client Average Batch Latency\nConcurrency: 1, /);
   });
 });
+
+describe('perf -f CSV and --plot SVG', () => {
+  it('writes perf_analyzer\'s CSV columns, an SVG curve, and the curve in --json', async () => {
+    const { mkdtemp, readFile, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'ofserve-perf-files-'));
+    try {
+      server = await startFakeServer(fakeClassifier({ maxBatchSize: 2, labels: ['a'], statistics: true }));
+      const out: string[] = [];
+      const csv = join(dir, 'perf.csv');
+      const svg = join(dir, 'perf.svg');
+      await main(['node', 'ofserve', 'perf', '-m', 'fake', '-u', server.url, '--concurrency-range', '1:2', '--request-count', '4', '-f', csv, '--plot', svg, '--json'], {
+        stdout: (t) => out.push(t),
+        stderr: () => undefined,
+      });
+      const lines = (await readFile(csv, 'utf8')).trim().split('\n');
+      expect(lines[0]).toBe(
+        'Concurrency,Inferences/Second,Client Send,Network+Server Send/Recv,Server Queue,Server Compute Input,Server Compute Infer,Server Compute Output,Client Recv,p50 latency,p90 latency,p95 latency,p99 latency',
+      );
+      expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(['1', '2']);
+      expect(lines[1].split(',')[4]).toBe('1'); // the fake's 1 µs of queue per execution
+      const json = JSON.parse(out.join('')) as { curve: { concurrency: number; p99Us: number }[]; levels: { latencyUs: { p99: number } }[] };
+      expect(json.curve.map((p) => p.concurrency)).toEqual([1, 2]);
+      expect(json.curve[1].p99Us).toBe(json.levels[1].latencyUs.p99);
+      const plot = await readFile(svg, 'utf8');
+      expect(plot).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+      for (const name of ['p50', 'p90', 'p99']) expect(plot).toMatch(new RegExp(`<polyline class="${name}"[^>]* points="[\\d.]+,[\\d.]+ [\\d.]+,[\\d.]+"`));
+      await expect(
+        main(['node', 'ofserve', 'perf', '-m', 'fake', '-u', server.url, '--request-count', '1', '--plot', join(dir, 'no', 'such', 'dir.svg')], {
+          stdout: () => undefined,
+          stderr: (t) => out.push(t),
+        }),
+      ).resolves.toBeUndefined();
+      expect(out.join('')).toMatch(/--plot .*dir\.svg: cannot write the file \(ENOENT\)/);
+      expect(process.exitCode).not.toBe(0);
+      process.exitCode = undefined; // main() sets it as the CLI would; vitest must not exit with it
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
