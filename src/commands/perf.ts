@@ -7,6 +7,7 @@ import { summarizeLatencies, throughput, type LatencySummary } from '../client/l
 import { runClosedLoop } from '../client/load-generator.js';
 import { randomTensorData, seededRandom } from '../client/seeded-random.js';
 import type { ModelMetadata, ModelStatisticsJson } from '../client/v2-types.js';
+import { parseInputData, readInputDataFile, requestsFromInputData, zeroed } from './perf-input-data.js';
 
 /** perf_analyzer's flags, under their long names. */
 export interface PerfOptions {
@@ -40,6 +41,8 @@ export interface PerfOptions {
   readonly measurementMode?: string;
   /** --measurement-request-count: requests per window in count_windows mode (default 50). */
   readonly measurementRequestCount?: number;
+  /** --input-data: random (default), zero, or a JSON file in perf_analyzer's format. */
+  readonly inputData?: string;
   /** Called as the measurement goes: the live views (terminal and plain lines) follow these. */
   readonly onEvent?: (event: PerfEvent) => void;
 }
@@ -157,9 +160,12 @@ export async function perf(opts: PerfOptions): Promise<PerfResult> {
   const stabilization =
     opts.requestCount !== undefined ? undefined : { mode, stabilityPercentage, maxTrials, ...(mode === 'count_windows' ? { windowRequests } : {}) };
 
+  const inputData = parseInputData(opts.inputData);
+  // The file is read (and its form checked) before the server is asked anything.
+  const steps = inputData.kind === 'file' ? await readInputDataFile(inputData.path) : undefined;
   const client = createInferenceClient(protocol, { url: opts.url, timeoutMs: opts.timeoutMs });
   try {
-    return await measure(client, opts, protocol, batchSize, range, intervalMs, stabilization);
+    return await measure(client, opts, protocol, batchSize, range, intervalMs, stabilization, steps);
   } finally {
     client.close();
   }
@@ -173,15 +179,19 @@ async function measure(
   range: ConcurrencyRange,
   intervalMs: number,
   stabilization: PerfResult['stabilization'],
+  steps: readonly unknown[] | undefined,
 ): Promise<PerfResult> {
   const serverMeta = await client.getServerMetadata();
   const hasStats = serverMeta.extensions?.includes('statistics') ?? false;
   const metadata = await client.getModelMetadata(opts.model, opts.version);
   const config = await modelConfigOrUndefined(client, opts.model, opts.version);
   const maxBatch = maxBatchSizeOf(metadata, config);
-  const inputs = buildPerfInputs(metadata, maxBatch, batchSize, opts.shapes ?? {}, opts.seed ?? 0);
+  const requests = steps
+    ? requestsFromInputData(opts.inputData ?? '', steps, metadata, maxBatch, batchSize, opts.shapes ?? {})
+    : [buildPerfInputs(metadata, maxBatch, batchSize, opts.shapes ?? {}, opts.seed ?? 0)].map((r) => (opts.inputData === 'zero' ? zeroed(r) : r));
 
-  const send = () => client.infer(opts.model, inputs, { version: opts.version });
+  let next = 0;
+  const send = () => client.infer(opts.model, requests[next++ % requests.length], { version: opts.version });
   await send();
 
   const snapshot = async () => {

@@ -114,3 +114,50 @@ describe('perf -f CSV and --plot SVG', () => {
     }
   });
 });
+
+describe('perf --input-data', () => {
+  const floats = (buf: Buffer | undefined) => Array.from(new Float32Array(new Uint8Array(buf ?? Buffer.alloc(0)).slice().buffer));
+
+  it('sends zeros with zero, and cycles through the steps of a perf_analyzer JSON file, b steps per batch', async () => {
+    const { mkdtemp, rm, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { parseInferRequest } = await import('../client/fake-triton.js');
+    const dir = await mkdtemp(join(tmpdir(), 'ofserve-perf-data-'));
+    try {
+      server = await startFakeServer(fakeClassifier({ maxBatchSize: 4, labels: ['a'], dims: [3, 1, 1] }));
+      await perf({ model: 'fake', url: server.url, requestCount: 2, inputData: 'zero' });
+      const zero = server.requests.filter((r) => r.url.endsWith('/infer')).map(parseInferRequest);
+      expect(floats(zero[1].blocks.get('INPUT_0'))).toEqual([0, 0, 0]);
+
+      const file = join(dir, 'data.json');
+      // Three steps: a plain array, content+shape, and a nested array (flattened as perf_analyzer does).
+      await writeFile(file, JSON.stringify({ data: [{ INPUT_0: [1, 2, 3] }, { INPUT_0: { content: [4, 5, 6], shape: [3, 1, 1] } }, { INPUT_0: [[[7]], [[8]], [[9]]] }] }));
+      await server.close();
+      server = await startFakeServer(fakeClassifier({ maxBatchSize: 4, labels: ['a'], dims: [3, 1, 1] }));
+      await perf({ model: 'fake', url: server.url, requestCount: 3, batchSize: 2, inputData: file });
+      const sent = server.requests.filter((r) => r.url.endsWith('/infer')).map(parseInferRequest);
+      expect(sent[0].json.inputs[0].shape).toEqual([2, 3, 1, 1]);
+      // Requests go round the steps: 0+1, 1+2, 2+0, 0+1 (the first is perf's unmeasured check).
+      expect(sent.map((r) => floats(r.blocks.get('INPUT_0')))).toEqual([
+        [1, 2, 3, 4, 5, 6],
+        [4, 5, 6, 7, 8, 9],
+        [7, 8, 9, 1, 2, 3],
+        [1, 2, 3, 4, 5, 6],
+      ]);
+
+      // Bad files name the file, the step and the input.
+      await writeFile(file, JSON.stringify({ data: [{ INPUT_0: [1, 2] }] }));
+      await expect(perf({ model: 'fake', url: server.url, requestCount: 1, inputData: file })).rejects.toThrow(/data\[0\]: input 'INPUT_0' has 2 values, its shape \[3,1,1\] needs 3/);
+      await writeFile(file, JSON.stringify({ data: [{ OTHER: [1, 2, 3] }] }));
+      await expect(perf({ model: 'fake', url: server.url, requestCount: 1, inputData: file })).rejects.toThrow(/data\[0\]: no values for input 'INPUT_0'/);
+      await writeFile(file, JSON.stringify({ data: [{ INPUT_0: ['x', 2, 3] }] }));
+      await expect(perf({ model: 'fake', url: server.url, requestCount: 1, inputData: file })).rejects.toThrow(/data\[0\]: input 'INPUT_0' \(FP32\)/);
+      await writeFile(file, '{"data": 3}');
+      await expect(perf({ model: 'fake', url: server.url, requestCount: 1, inputData: file })).rejects.toThrow(/expected \{"data": \[/);
+      await expect(perf({ model: 'fake', url: server.url, requestCount: 1, inputData: join(dir, 'none.json') })).rejects.toThrow(/--input-data .*none\.json: no such file/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
