@@ -276,6 +276,10 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
     .option('--percentile <p>', 'report and stabilize on this latency percentile instead of the average', int('--percentile'))
     .addOption(new Option('--measurement-mode <mode>', 'time_windows or count_windows').choices(['time_windows', 'count_windows']).default('time_windows'))
     .option('--measurement-request-count <n>', 'requests per window in count_windows mode', int('--measurement-request-count'), 50)
+    .option('--request-rate-range <start:end:step>', 'open-loop levels in requests/s instead of --concurrency-range')
+    .addOption(new Option('--request-distribution <d>', 'spacing of requests in --request-rate-range mode').choices(['constant', 'poisson']).default('constant'))
+    .option('--async', 'asynchronous calls (the report says so; requests are always issued without blocking here)')
+    .option('--sync', 'synchronous calls (the default)')
     .option('--input-data <random|zero|file.json>', "input values: random (seeded), zero, or a JSON file in perf_analyzer's format", 'random')
     .option('-f, --latency-report-file <file>', 'also write the levels as CSV in perf_analyzer\'s column layout')
     .option('--plot <file.svg>', 'also write the throughput vs p50/p90/p99 latency curve as an SVG')
@@ -300,6 +304,9 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
         measurementMode: o.measurementMode,
         measurementRequestCount: o.measurementRequestCount,
         inputData: o.inputData,
+        requestRateRange: o.requestRateRange,
+        requestDistribution: o.requestDistribution,
+        async: Boolean(o.async) && !o.sync,
         onEvent: (e) => {
           if (o.json) return;
           if (live) return live.onEvent(e);

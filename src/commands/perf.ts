@@ -4,7 +4,7 @@ import { createInferenceClient, parseProtocol, type ClientProtocol, type Inferen
 import { maxBatchSizeOf, modelConfigOrUndefined } from '../client/model-info.js';
 import type { InferInput } from '../client/infer-input.js';
 import { summarizeLatencies, throughput, type LatencySummary } from '../client/latency-stats.js';
-import { runClosedLoop } from '../client/load-generator.js';
+import { runClosedLoop, runOpenLoop } from '../client/load-generator.js';
 import { randomTensorData, seededRandom } from '../client/seeded-random.js';
 import type { ModelMetadata, ModelStatisticsJson } from '../client/v2-types.js';
 import { parseInputData, readInputDataFile, requestsFromInputData, zeroed } from './perf-input-data.js';
@@ -41,6 +41,12 @@ export interface PerfOptions {
   readonly measurementMode?: string;
   /** --measurement-request-count: requests per window in count_windows mode (default 50). */
   readonly measurementRequestCount?: number;
+  /** --request-rate-range start[:end[:step]] (requests/s): open-loop levels instead of concurrency. */
+  readonly requestRateRange?: string;
+  /** --request-distribution: constant (default) or poisson. */
+  readonly requestDistribution?: string;
+  /** --async (true) / --sync (false, the default): how perf_analyzer's report names the calls. */
+  readonly async?: boolean;
   /** --input-data: random (default), zero, or a JSON file in perf_analyzer's format. */
   readonly inputData?: string;
   /** Called as the measurement goes: the live views (terminal and plain lines) follow these. */
@@ -86,7 +92,10 @@ export interface ServerSideStats {
 }
 
 export interface PerfLevel {
+  /** Closed-loop clients; 0 for a request-rate level. */
   readonly concurrency: number;
+  /** Requests per second started, for a --request-rate-range level. */
+  readonly requestRate?: number;
   /** Requests completed in the window. */
   readonly requestCount: number;
   readonly elapsedMs: number;
@@ -117,6 +126,10 @@ export interface PerfResult {
   /** The latency percentile reported and stabilized on (absent: the average). */
   readonly percentile?: number;
   readonly concurrency: ConcurrencyRange;
+  /** --request-rate-range and its distribution, when levels are request rates (open loop). */
+  readonly requestRate?: { readonly start: number; readonly end: number; readonly step: number; readonly distribution: 'constant' | 'poisson' };
+  /** --async */
+  readonly async?: boolean;
   readonly levels: PerfLevel[];
 }
 
@@ -157,6 +170,14 @@ export async function perf(opts: PerfOptions): Promise<PerfResult> {
   }
   const windowRequests = opts.measurementRequestCount ?? DEFAULT_MEASUREMENT_REQUEST_COUNT;
   positiveInteger(windowRequests, '--measurement-request-count');
+  const distribution = opts.requestDistribution ?? 'constant';
+  if (!isDistribution(distribution)) {
+    throw ofsError('OFS_BAD_ARGUMENT', `--request-distribution must be constant or poisson, got '${distribution}'`);
+  }
+  const requestRate = opts.requestRateRange !== undefined ? { ...parseRequestRateRange(opts.requestRateRange), distribution } : undefined;
+  if (requestRate && opts.concurrencyRange !== undefined && opts.concurrencyRange !== '1') {
+    throw ofsError('OFS_BAD_ARGUMENT', 'pass either --concurrency-range or --request-rate-range, not both');
+  }
   const stabilization =
     opts.requestCount !== undefined ? undefined : { mode, stabilityPercentage, maxTrials, ...(mode === 'count_windows' ? { windowRequests } : {}) };
 
@@ -165,7 +186,7 @@ export async function perf(opts: PerfOptions): Promise<PerfResult> {
   const steps = inputData.kind === 'file' ? await readInputDataFile(inputData.path) : undefined;
   const client = createInferenceClient(protocol, { url: opts.url, timeoutMs: opts.timeoutMs });
   try {
-    return await measure(client, opts, protocol, batchSize, range, intervalMs, stabilization, steps);
+    return await measure(client, opts, protocol, batchSize, range, intervalMs, stabilization, steps, requestRate);
   } finally {
     client.close();
   }
@@ -180,6 +201,7 @@ async function measure(
   intervalMs: number,
   stabilization: PerfResult['stabilization'],
   steps: readonly unknown[] | undefined,
+  requestRate: PerfResult['requestRate'],
 ): Promise<PerfResult> {
   const serverMeta = await client.getServerMetadata();
   const hasStats = serverMeta.extensions?.includes('statistics') ?? false;
@@ -214,26 +236,39 @@ async function measure(
     ...(stabilization ? { stabilization } : {}),
     ...(opts.percentile !== undefined ? { percentile: opts.percentile } : {}),
     concurrency: range,
+    ...(requestRate ? { requestRate } : {}),
+    ...(opts.async ? { async: true } : {}),
   };
   const emit = opts.onEvent ?? (() => undefined);
   emit({ type: 'start', settings });
 
   const levels: PerfLevel[] = [];
-  for (let c = range.start; c <= range.end; c += range.step) {
+  const poissonRandom = seededRandom((opts.seed ?? 0) + 1);
+  const points: { concurrency: number; rate?: number }[] = [];
+  if (requestRate) {
+    // Rates are decimals: count the steps so 0.1 increments do not drift past the end.
+    const n = Math.floor((requestRate.end - requestRate.start) / requestRate.step + 1e-9);
+    for (let i = 0; i <= n; i++) points.push({ concurrency: 0, rate: Number((requestRate.start + i * requestRate.step).toFixed(6)) });
+  } else {
+    for (let c = range.start; c <= range.end; c += range.step) points.push({ concurrency: c });
+  }
+  for (const { concurrency: c, rate } of points) {
     const before = await snapshot();
     const maxTrials = stabilization?.maxTrials ?? 1;
     const windows: { latenciesUs: number[]; elapsedMs: number; summary: PerfWindow }[] = [];
     let stable = stabilization === undefined;
     for (let trial = 1; trial <= maxTrials; trial++) {
       emit({ type: 'window-start', concurrency: c, trial, maxTrials, at: Date.now() });
-      const m = await runClosedLoop(send, {
-        concurrency: c,
-        ...(opts.requestCount !== undefined
+      const bound =
+        opts.requestCount !== undefined
           ? { requestCount: opts.requestCount }
           : stabilization?.windowRequests !== undefined
             ? { requestCount: stabilization.windowRequests }
-            : { durationMs: intervalMs }),
-      });
+            : { durationMs: intervalMs };
+      const m =
+        rate !== undefined
+          ? await runOpenLoop(send, { rate, distribution: requestRate?.distribution ?? 'constant', random: poissonRandom, ...bound })
+          : await runClosedLoop(send, { concurrency: c, ...bound });
       const summary: PerfWindow = {
         requestCount: m.latenciesUs.length,
         elapsedMs: m.elapsedMs,
@@ -254,6 +289,7 @@ async function measure(
     const elapsedMs = used.reduce((sum, w) => sum + w.elapsedMs, 0);
     const level: PerfLevel = {
       concurrency: c,
+      ...(rate !== undefined ? { requestRate: rate } : {}),
       requestCount: latencies.length,
       elapsedMs,
       throughput: throughput(latencies.length, batchSize, elapsedMs),
@@ -288,6 +324,10 @@ export function isStable(windows: readonly PerfWindow[], percentage: number): bo
   return within(windows.map((w) => w.throughput)) && within(windows.map((w) => w.latencyUs));
 }
 
+function isDistribution(d: string): d is 'constant' | 'poisson' {
+  return d === 'constant' || d === 'poisson';
+}
+
 function isMeasurementMode(mode: string): mode is 'time_windows' | 'count_windows' {
   return mode === 'time_windows' || mode === 'count_windows';
 }
@@ -304,6 +344,16 @@ export function parseConcurrencyRange(text: string): ConcurrencyRange {
   if (parts.length > 3 || parts.some((p) => !/^\d+$/.test(p.trim()))) throw bad();
   const [start, end = start, step = 1] = parts.map((p) => Number(p));
   if (start < 1 || end < start || step < 1) throw bad();
+  return { start, end, step };
+}
+
+/** --request-rate-range "100" or "100:400:100": positive numbers (requests/s), end >= start. */
+export function parseRequestRateRange(text: string): { start: number; end: number; step: number } {
+  const parts = text.split(':');
+  const bad = () => ofsError('OFS_BAD_ARGUMENT', `--request-rate-range '${text}' must be start[:end[:step]] with positive numbers and end >= start`);
+  if (parts.length > 3 || parts.some((p) => !/^\d+(\.\d+)?$/.test(p.trim()))) throw bad();
+  const [start, end = start, step = 1] = parts.map((p) => Number(p));
+  if (!(start > 0) || end < start || !(step > 0)) throw bad();
   return { start, end, step };
 }
 
@@ -436,8 +486,10 @@ export function formatPerfSettings(settings: PerfSettings): string {
         ? [`  Minimum number of samples in each window: ${st.windowRequests}`]
         : [`  Measurement window: ${settings.measurement.intervalMs} msec`]),
     ...(st ? [`  Stabilizing using ${latencyName} and throughput (within ${st.stabilityPercentage}%, at most ${st.maxTrials} windows)`] : []),
-    `  Concurrency range: ${start}:${end}:${step}`,
-    '  Using synchronous calls for inference',
+    settings.requestRate
+      ? `  Request Rate range: ${settings.requestRate.start}:${settings.requestRate.end}:${settings.requestRate.step} (${settings.requestRate.distribution} distribution)`
+      : `  Concurrency range: ${start}:${end}:${step}`,
+    settings.async || settings.requestRate ? '  Using asynchronous calls for inference' : '  Using synchronous calls for inference',
     '',
   ];
   return lines.join('\n');
@@ -446,7 +498,7 @@ export function formatPerfSettings(settings: PerfSettings): string {
 /** One level's block, printed as soon as the level is measured. */
 export function formatPerfLevel(level: PerfLevel, percentile?: number): string {
   const l = level.latencyUs;
-  const lines = [`Request concurrency: ${level.concurrency}`];
+  const lines = [level.requestRate !== undefined ? `Request Rate: ${level.requestRate} inference requests per seconds` : `Request concurrency: ${level.concurrency}`];
   if (!level.stable) {
     lines.push(
       `  WARNING: no stable measurement within ${level.trials} windows for concurrency ${level.concurrency}; the last ${Math.min(STABILITY_WINDOWS, level.trials)} are reported. Try a longer --measurement-interval or a larger --stability-percentage.`,
@@ -484,7 +536,7 @@ export function formatPerfSummary(result: PerfResult): string {
   const lines = [`Inferences/Second vs. ${name}`];
   for (const level of result.levels) {
     lines.push(
-      `Concurrency: ${level.concurrency}, throughput: ${level.throughput.toFixed(2)} infer/sec, latency ${reportedLatency(level.latencyUs, result.percentile)} usec`,
+      `${level.requestRate !== undefined ? `Request Rate: ${level.requestRate}` : `Concurrency: ${level.concurrency}`}, throughput: ${level.throughput.toFixed(2)} infer/sec, latency ${reportedLatency(level.latencyUs, result.percentile)} usec`,
     );
   }
   return lines.join('\n');

@@ -76,8 +76,9 @@ function settingsLine(s: PerfSettings): string {
         ? `windows of ${s.stabilization.windowRequests} requests`
         : `${s.measurement.intervalMs} ms windows`;
   const stability = s.stabilization ? ` · stable within ${s.stabilization.stabilityPercentage}% over 3 windows, at most ${s.stabilization.maxTrials}` : '';
-  const { start, end, step } = s.concurrency;
-  return `${s.model}${s.version ? ` v${s.version}` : ''} at ${s.url} (${s.protocol.toUpperCase()}) · batch ${s.batchSize} · concurrency ${start}:${end}:${step} · ${window}${stability}`;
+  const { start, end, step } = s.requestRate ?? s.concurrency;
+  const levels = s.requestRate ? `request rate ${start}:${end}:${step}/s (${s.requestRate.distribution})` : `concurrency ${start}:${end}:${step}`;
+  return `${s.model}${s.version ? ` v${s.version}` : ''} at ${s.url} (${s.protocol.toUpperCase()}) · batch ${s.batchSize} · ${levels} · ${window}${stability}`;
 }
 
 export function PerfView(props: { readonly state: PerfViewState; readonly now?: number }): ReactElement {
@@ -95,14 +96,14 @@ export function PerfView(props: { readonly state: PerfViewState; readonly now?: 
   const children: ReactElement[] = [h(Text, { key: 'title', bold: true }, 'ofserve perf')];
   children.push(h(Text, { key: 'settings', dimColor: true }, s ? settingsLine(s) : 'connecting…'));
   if (state.levels.length > 0) {
-    children.push(h(Text, { key: 'head', bold: true }, row(COLUMNS.map(([name]) => name))));
+    children.push(h(Text, { key: 'head', bold: true }, row(COLUMNS.map(([name], i) => (i === 0 && s?.requestRate ? 'Rate' : name)))));
     for (const l of state.levels) {
       children.push(
         h(
           Text,
           { key: `level-${l.concurrency}`, color: l.stable ? undefined : 'yellow' },
           row([
-            String(l.concurrency),
+            l.requestRate !== undefined ? `${l.requestRate}/s` : String(l.concurrency),
             l.throughput.toFixed(2),
             String(l.latencyUs.p50),
             String(l.latencyUs.p90),

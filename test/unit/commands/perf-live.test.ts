@@ -161,3 +161,42 @@ describe('perf --input-data', () => {
     }
   });
 });
+
+describe('perf --request-rate-range (open loop)', () => {
+  it('starts requests on schedule without waiting for answers, and caps what is in flight', async () => {
+    const { runOpenLoop } = await import('../../../src/client/load-generator.js');
+    let inFlight = 0;
+    let most = 0;
+    const slow = async () => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      await new Promise((r) => setTimeout(r, 300));
+      inFlight--;
+    };
+    const m = await runOpenLoop(slow, { rate: 200, distribution: 'constant', random: Math.random, requestCount: 5 });
+    expect(m.latenciesUs).toHaveLength(5);
+    expect(most).toBe(5); // a closed loop of one client would never have two outstanding
+    most = 0;
+    const capped = await runOpenLoop(slow, { rate: 1000, distribution: 'poisson', random: () => 0.5, requestCount: 4, maxInFlight: 2 });
+    expect(most).toBe(2);
+    expect(capped.delayed).toBe(2);
+  });
+
+  it('measures each rate level and reports it perf_analyzer\'s way', async () => {
+    server = await startFakeServer(fakeClassifier({ maxBatchSize: 0, labels: ['a'] }));
+    const { formatPerfReport } = await import('../../../src/commands/perf.js');
+    const result = await perf({ model: 'fake', url: server.url, requestRateRange: '40:80:40', requestDistribution: 'poisson', requestCount: 8 });
+    expect(result.requestRate).toEqual({ start: 40, end: 80, step: 40, distribution: 'poisson' });
+    expect(result.levels.map((l) => [l.requestRate, l.requestCount])).toEqual([
+      [40, 8],
+      [80, 8],
+    ]);
+    const text = formatPerfReport(result);
+    expect(text).toContain('Request Rate range: 40:80:40 (poisson distribution)');
+    expect(text).toContain('Using asynchronous calls for inference');
+    expect(text).toMatch(/^Request Rate: 80, throughput: \d+\.\d\d infer\/sec/m);
+    await expect(perf({ model: 'fake', url: server.url, requestRateRange: '0:5' })).rejects.toThrow(/--request-rate-range '0:5'/);
+    await expect(perf({ model: 'fake', url: server.url, requestRateRange: '5', requestDistribution: 'uniform' })).rejects.toThrow(/--request-distribution/);
+    await expect(perf({ model: 'fake', url: server.url, requestRateRange: '5', concurrencyRange: '1:4' })).rejects.toThrow(/not both/);
+  });
+});
