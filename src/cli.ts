@@ -233,7 +233,10 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
     .option('--json', 'print the result as JSON')
     .action(async (images: string[], o) => {
       const { classify, formatClassifyTable } = await import('./commands/classify.js');
+      // A progress bar on a terminal when there is more than one image to wait for.
+      const progress = !o.json && images.length > 1 && process.stderr.isTTY ? (await import('./ui/progress-view.js')).mountProgress('classifying', images.length) : undefined;
       const result = await classify({
+        onProgress: (done, total, model) => progress?.update({ label: `classifying with ${model}`, done, total }),
         cwd: process.cwd(),
         images,
         top: o.top,
@@ -242,7 +245,7 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
         url: o.url,
         protocol: o.protocol,
         normalize: o.normalize,
-      });
+      }).finally(() => progress?.done());
       if (o.json) printJson(io, result);
       else io.stdout(formatClassifyTable(result));
     });

@@ -25,6 +25,8 @@ export interface ClassifyOptions {
   /** Image paths are relative to this folder. */
   readonly cwd: string;
   readonly timeoutMs?: number;
+  /** Called after each request with the images classified so far (the terminal's progress bar). */
+  readonly onProgress?: (done: number, total: number, model: string) => void;
 }
 
 export interface Prediction {
@@ -108,6 +110,7 @@ async function classifyWith(client: InferenceClient, opts: ClassifyOptions, top:
     const strings = result.asStrings(output);
     const perImage = splitRows(strings, chunk.length, client.url);
     chunk.forEach((image, i) => images.push({ image, predictions: perImage[i].map((s, r) => parseClassification(s, r + 1, client.url)) }));
+    opts.onProgress?.(images.length, opts.images.length, model);
   }
   return { url: client.url, model, version, output, images };
 }
