@@ -56,7 +56,7 @@ export interface PerfOptions {
 /** What a running perf reports while it measures. */
 export type PerfEvent =
   | { readonly type: 'start'; readonly settings: PerfSettings }
-  | { readonly type: 'window-start'; readonly concurrency: number; readonly trial: number; readonly maxTrials: number; readonly at: number }
+  | { readonly type: 'window-start'; readonly concurrency: number; readonly requestRate?: number; readonly trial: number; readonly maxTrials: number; readonly at: number }
   | { readonly type: 'window'; readonly concurrency: number; readonly trial: number; readonly maxTrials: number; readonly window: PerfWindow }
   | { readonly type: 'level'; readonly level: PerfLevel };
 
@@ -258,7 +258,7 @@ async function measure(
     const windows: { latenciesUs: number[]; elapsedMs: number; summary: PerfWindow }[] = [];
     let stable = stabilization === undefined;
     for (let trial = 1; trial <= maxTrials; trial++) {
-      emit({ type: 'window-start', concurrency: c, trial, maxTrials, at: Date.now() });
+      emit({ type: 'window-start', concurrency: c, ...(rate !== undefined ? { requestRate: rate } : {}), trial, maxTrials, at: Date.now() });
       const bound =
         opts.requestCount !== undefined
           ? { requestCount: opts.requestCount }

@@ -13,6 +13,7 @@ export interface PerfViewState {
   readonly levels: readonly PerfLevel[];
   readonly current?: {
     readonly concurrency: number;
+    readonly requestRate?: number;
     readonly trial: number;
     readonly maxTrials: number;
     /** Date.now() when the window started. */
@@ -32,6 +33,7 @@ export function reducePerfView(state: PerfViewState, event: PerfEvent): PerfView
         ...state,
         current: {
           concurrency: event.concurrency,
+          ...(event.requestRate !== undefined ? { requestRate: event.requestRate } : {}),
           trial: event.trial,
           maxTrials: event.maxTrials,
           startedAt: event.at,
@@ -122,7 +124,7 @@ export function PerfView(props: { readonly state: PerfViewState; readonly now?: 
     const fraction = timeWindow && s.measurement.mode === 'time' ? (now - c.startedAt) / s.measurement.intervalMs : undefined;
     const progress = fraction === undefined ? '' : ` ${progressBar(fraction)} ${Math.min(100, Math.round(fraction * 100))}%`;
     const last = c.last ? ` · last window ${c.last.throughput.toFixed(2)} infer/sec, ${latencyName} ${c.last.latencyUs} usec` : '';
-    children.push(h(Text, { key: 'current', color: 'cyan' }, `▶ concurrency ${c.concurrency} · window ${c.trial}/${c.maxTrials}${progress}${last}`));
+    children.push(h(Text, { key: 'current', color: 'cyan' }, `▶ ${c.requestRate !== undefined ? `request rate ${c.requestRate}/s` : `concurrency ${c.concurrency}`} · window ${c.trial}/${c.maxTrials}${progress}${last}`));
   }
   return h(Box, { flexDirection: 'column' }, ...children);
 }
