@@ -242,6 +242,8 @@ export class ModelManager implements ModelCatalog {
       const threads = this.#opts.threads ?? availableParallelism();
       for (const version of selected) {
         const label = String(version.version);
+        // Triton's line before a load: a large model takes seconds, and the log says what is happening.
+        log.info(`loading: ${name}:${label}`);
         try {
           const { served, sessions } = await loadVersion({ scanned, version, config, graph: graphs.get(version.version), placement: this.#placement, threads });
           if ((config.model_warmup ?? []).length) log.info(`'${name}' version ${label}: warmup done`);
