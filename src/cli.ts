@@ -162,6 +162,7 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
     .option('--allow-http <bool>', 'serve HTTP', bool, true)
     .option('--allow-grpc <bool>', 'serve gRPC', bool, true)
     .option('--allow-metrics <bool>', 'serve metrics', bool, true)
+    .option('--allow-console <bool>', 'serve the web console at /console on the HTTP port', bool, true)
     .addOption(new Option('--model-control-mode <mode>', 'none, poll or explicit').choices(['none', 'poll', 'explicit']).default('none'))
     .option('--load-model <name>', 'with explicit mode: model to load at start (repeatable, * for all)', collect)
     .option('--repository-poll-secs <s>', 'with poll mode: seconds between repository scans', text, 15)
@@ -223,6 +224,7 @@ export function buildProgram(io: CliIo = defaultIo, setExit: (code: number) => v
           requestTimeoutMs: n.httpRequestTimeoutSecs * 1000,
           bodyTimeoutMs: n.httpBodyTimeoutSecs * 1000,
         },
+        allowConsole: o.allowConsole,
         strict: Boolean(o.strict),
         modelLoadThreads: o.modelLoadThreadCount,
         allowLinksOutsideStore: Boolean(o.allowSymlinksOutsideStore),
@@ -273,7 +275,10 @@ The choice, and the size used for a variable-size input, are reported on stderr 
     )
     .action(async (images: string[], o) => {
       const { classify, formatClassifyTable } = await import('./commands/classify.js');
+      // A progress bar on a terminal when there is more than one image to wait for.
+      const progress = !o.json && images.length > 1 && process.stderr.isTTY ? (await import('./ui/progress-view.js')).mountProgress('classifying', images.length) : undefined;
       const result = await classify({
+        onProgress: (done, total, model) => progress?.update({ label: `classifying with ${model}`, done, total }),
         cwd: process.cwd(),
         images,
         top: o.top,
@@ -287,7 +292,7 @@ The choice, and the size used for a variable-size input, are reported on stderr 
         resize: o.resize,
         maxImagePixels: o.maxImagePixels,
         sendImage: o.sendImage,
-      });
+      }).finally(() => progress?.done());
       if (o.json) printJson(io, result);
       else {
         for (const note of result.notes) io.stderr(`note: ${note}`);
@@ -319,9 +324,23 @@ The choice, and the size used for a variable-size input, are reported on stderr 
     .option('--request-count <n>', 'requests per level (instead of a time window)', int('--request-count'))
     .option('--measurement-interval <ms>', 'time window per level', int('--measurement-interval'), 5000)
     .option('--shape <name:dims>', 'dims (without batch) of an input with variable dims, e.g. INPUT_0:3,224,224 (repeatable)', collect)
-    .option('--json', 'print the result as JSON')
+    .option('--stability-percentage <pct>', 'a level is stable when 3 consecutive windows agree within this %', Number, 10)
+    .option('--max-trials <n>', 'most measurement windows per level', int('--max-trials'), 10)
+    .option('--percentile <p>', 'report and stabilize on this latency percentile instead of the average', int('--percentile'))
+    .addOption(new Option('--measurement-mode <mode>', 'time_windows or count_windows').choices(['time_windows', 'count_windows']).default('time_windows'))
+    .option('--measurement-request-count <n>', 'requests per window in count_windows mode', int('--measurement-request-count'), 50)
+    .option('--request-rate-range <start:end:step>', 'open-loop levels in requests/s instead of --concurrency-range')
+    .addOption(new Option('--request-distribution <d>', 'spacing of requests in --request-rate-range mode').choices(['constant', 'poisson']).default('constant'))
+    .option('--async', 'asynchronous calls (the report says so; requests are always issued without blocking here)')
+    .option('--sync', 'synchronous calls (the default)')
+    .option('--input-data <random|zero|file.json>', "input values: random (seeded), zero, or a JSON file in perf_analyzer's format", 'random')
+    .option('-f, --latency-report-file <file>', 'also write the levels as CSV in perf_analyzer\'s column layout')
+    .option('--plot <file.svg>', 'also write the throughput vs p50/p90/p99 latency curve as an SVG')
+    .option('--json', 'print the result as JSON (with the curve under "curve")')
     .action(async (o) => {
-      const { perf, formatPerfReport, parseShapeArgs } = await import('./commands/perf.js');
+      const { perf, formatPerfSettings, formatPerfLevel, formatPerfSummary, parseShapeArgs } = await import('./commands/perf.js');
+      // Live output: an ink view on a terminal, perf_analyzer's blocks as each level ends otherwise.
+      const live = o.json ? undefined : process.stdout.isTTY ? (await import('./ui/perf-view.js')).mountPerfView() : undefined;
       const result = await perf({
         model: o.model,
         version: o.modelVersion,
@@ -332,9 +351,32 @@ The choice, and the size used for a variable-size input, are reported on stderr 
         requestCount: o.requestCount,
         measurementIntervalMs: o.measurementInterval,
         shapes: parseShapeArgs(o.shape ?? []),
-      });
-      if (o.json) printJson(io, result);
-      else io.stdout(formatPerfReport(result));
+        stabilityPercentage: o.stabilityPercentage,
+        maxTrials: o.maxTrials,
+        percentile: o.percentile,
+        measurementMode: o.measurementMode,
+        measurementRequestCount: o.measurementRequestCount,
+        inputData: o.inputData,
+        requestRateRange: o.requestRateRange,
+        requestDistribution: o.requestDistribution,
+        async: Boolean(o.async) && !o.sync,
+        onEvent: (e) => {
+          if (o.json) return;
+          if (live) return live.onEvent(e);
+          if (e.type === 'start') io.stdout(formatPerfSettings(e.settings));
+          else if (e.type === 'level') io.stdout(formatPerfLevel(e.level, o.percentile));
+        },
+      }).finally(() => live?.done());
+      const { formatPerfCsv, formatPerfPlot, perfCurve } = await import('./commands/perf-files.js');
+      const { writeFile } = await import('node:fs/promises');
+      const write = (file: string, flag: string, text: string) =>
+        writeFile(file, text).catch((e: NodeJS.ErrnoException) => {
+          throw ofsError('OFS_BAD_ARGUMENT', `${flag} ${file}: cannot write the file (${e.code ?? e.message})`);
+        });
+      if (o.latencyReportFile) await write(o.latencyReportFile, '-f', formatPerfCsv(result));
+      if (o.plot) await write(o.plot, '--plot', formatPerfPlot(result));
+      if (o.json) printJson(io, { ...result, curve: perfCurve(result) });
+      else io.stdout(formatPerfSummary(result));
     });
 
   program

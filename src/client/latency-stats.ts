@@ -10,6 +10,8 @@ export interface LatencySummary {
   readonly p90: number;
   readonly p95: number;
   readonly p99: number;
+  /** perf_analyzer's --percentile, when one was asked for: { [p]: latency }. */
+  readonly percentiles?: Readonly<Record<number, number>>;
 }
 
 /**
@@ -22,9 +24,10 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(rank, sorted.length) - 1];
 }
 
-export function summarizeLatencies(samplesUs: readonly number[]): LatencySummary {
+export function summarizeLatencies(samplesUs: readonly number[], extraPercentile?: number): LatencySummary {
   const n = samplesUs.length;
-  if (n === 0) return { count: 0, avg: 0, std: 0, min: 0, max: 0, p50: 0, p90: 0, p95: 0, p99: 0 };
+  const extra = (value: number) => (extraPercentile === undefined ? {} : { percentiles: { [extraPercentile]: value } });
+  if (n === 0) return { count: 0, avg: 0, std: 0, min: 0, max: 0, p50: 0, p90: 0, p95: 0, p99: 0, ...extra(0) };
   const sorted = [...samplesUs].sort((a, b) => a - b);
   const mean = sorted.reduce((s, v) => s + v, 0) / n;
   const variance = sorted.reduce((s, v) => s + (v - mean) ** 2, 0) / n;
@@ -38,6 +41,7 @@ export function summarizeLatencies(samplesUs: readonly number[]): LatencySummary
     p90: Math.round(percentile(sorted, 90)),
     p95: Math.round(percentile(sorted, 95)),
     p99: Math.round(percentile(sorted, 99)),
+    ...extra(Math.round(percentile(sorted, extraPercentile ?? 50))),
   };
 }
 

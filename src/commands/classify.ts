@@ -39,6 +39,8 @@ export interface ClassifyOptions {
   /** Image paths are relative to this folder. */
   readonly cwd: string;
   readonly timeoutMs?: number;
+  /** Called after each request with the images classified so far (the terminal's progress bar). */
+  readonly onProgress?: (done: number, total: number, model: string) => void;
 }
 
 export interface Prediction {
@@ -179,6 +181,7 @@ async function classifyInChunks(
     version ??= result.modelVersion;
     const perImage = splitRows(result.asStrings(output), chunk.length, client.url);
     chunk.forEach((image, i) => images.push({ image, predictions: perImage[i].map((s, r) => parseClassification(s, r + 1, client.url)) }));
+    opts.onProgress?.(images.length, opts.images.length, model);
   }
   return { version, images };
 }

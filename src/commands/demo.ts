@@ -51,7 +51,15 @@ export async function demo(opts: DemoOptions): Promise<DemoResult> {
     grpcPort: undefined,
     metricsPort: undefined,
     address: '127.0.0.1',
-    quiet: true,
+    // Only the model loading shows: ResNet-50 takes seconds, and the user sees which model is on.
+    logger: {
+      info: (m) => {
+        if (/^(loading: |successfully loaded )/.test(m)) log(`  ${m}`);
+      },
+      warn: () => undefined,
+      error: (m) => log(`  ${m}`),
+      verbose: () => undefined,
+    },
     installSignalHandlers: false,
   });
   try {

@@ -21,6 +21,7 @@ import { parseMetricsConfig } from '../server/metrics/config.js';
 import { createLatencyMetrics } from '../server/metrics/latency.js';
 import { applyHttpRestrictions } from '../server/http/restricted-api.js';
 import { grpcServerCredentials, type GrpcTlsOptions } from '../server/grpc/tls.js';
+import { createMetricsRegistry } from '../server/metrics/registry.js';
 
 /**
  * The composition root of `ofserve serve`: registers the backends, loads the store through the
@@ -63,6 +64,8 @@ export interface ServeOptions {
   readonly exitTimeoutSecs?: number;
   /** Largest gRPC message, compressed or inflated (default: bodyLimit, at most 2^31-1). */
   readonly grpcMaxMessageBytes?: number;
+  /** The web console at /console on the HTTP port (default true; --allow-console=false). */
+  readonly allowConsole?: boolean;
   readonly logger?: Logger;
   /** tritonserver's --cache-config values, e.g. ['local,size=1048576']; absent = no response cache. */
   readonly cacheConfig?: readonly string[];
@@ -262,12 +265,22 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const urls: { http?: string; grpc?: string; metrics?: string } = {};
   try {
     if (opts.httpPort !== undefined) {
-      const app = createHttpApp({ dataplane, bodyLimit, limits: opts.httpLimits });
+      const metricsRegistry = opts.metricsPort !== undefined ? createMetricsRegistry(lifecycle) : undefined;
+      const app = createHttpApp({
+        dataplane,
+        bodyLimit,
+        limits: opts.httpLimits,
+        console:
+          (opts.allowConsole ?? true)
+            ? { controlMode: opts.controlMode ?? 'none', restrictedApis: [...httpRestrictions.keys()], metricsText: metricsRegistry && (() => metricsRegistry.metrics()) }
+            : undefined,
+      });
       applyHttpRestrictions(app, httpRestrictions);
       await listenOn('--http-port', host, opts.httpPort, () => app.listen({ port: opts.httpPort, host }));
       endpoints.push({ close: () => closeDraining(app), force: () => app.server.closeAllConnections() });
       urls.http = `http://${shownHost}:${addressOf(app)}`;
       log.info(`Started HTTPService at ${host}:${addressOf(app)}`);
+      if (opts.allowConsole ?? true) log.info(`Web console at ${urls.http}/console`);
     }
     if (opts.grpcPort !== undefined) {
       routeGrpcLibraryLog((line) => log.verbose(1, line));

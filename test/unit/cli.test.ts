@@ -16,7 +16,7 @@ const record = (name: string) => async (opts: unknown) => {
 vi.mock('../../src/commands/serve.js', () => ({ serve: record('serve') }));
 vi.mock('../../src/commands/perf.js', async () => {
   const actual = await vi.importActual<typeof import('../../src/commands/perf.js')>('../../src/commands/perf.js');
-  return { perf: record('perf'), formatPerfReport: () => 'perf report', parseShapeArgs: actual.parseShapeArgs };
+  return { perf: record('perf'), formatPerfSettings: () => 'perf settings', formatPerfLevel: () => 'perf level', formatPerfSummary: () => 'perf report', parseShapeArgs: actual.parseShapeArgs };
 });
 vi.mock('../../src/commands/convert.js', () => ({ convert: record('convert'), formatConvertReport: () => 'convert report' }));
 vi.mock('../../src/commands/validate.js', () => ({ validate: record('validate'), formatValidateReport: () => 'validate report' }));

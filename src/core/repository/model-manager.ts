@@ -321,6 +321,8 @@ export class ModelManager implements ModelCatalog {
       const threads = this.#opts.threads ?? availableParallelism();
       for (const version of selected) {
         const label = String(version.version);
+        // Triton's line before a load: a large model takes seconds, and the log says what is happening.
+        log.info(`loading: ${name}:${label}`);
         try {
           this.#loads += 1;
           const { served, sessions } = await loadVersion({

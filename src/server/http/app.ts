@@ -12,6 +12,7 @@ import { HEADER_INFERENCE_LENGTH, type V2RepositoryIndexRequest } from '../../pr
 import type { DataPlane } from '../dataplane.js';
 import { BodyAbortedError, readBody } from './body.js';
 import { ACCEPTED_ENCODINGS, decodeRequestBody, unsupportedEncodingErrors } from './encoding.js';
+import { registerConsole, type ConsoleOptions } from './console.js';
 import { handleInfer } from './infer.js';
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './limits.js';
 
@@ -24,6 +25,8 @@ export interface HttpAppOptions {
   /** Every other bound on a request or response; unset fields take DEFAULT_HTTP_LIMITS. */
   readonly limits?: Partial<HttpLimits>;
   readonly logger?: FastifyServerOptions['logger'];
+  /** The web console at /console (and a link at /); absent: off (--allow-console=false). */
+  readonly console?: ConsoleOptions;
 }
 
 /** Which body limit a route takes (fastify route config). */
@@ -238,6 +241,8 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
       void sendEmpty(r, 200);
     },
   });
+
+  if (options.console) registerConsole(app, options.console);
 
   return app;
 }

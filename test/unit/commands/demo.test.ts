@@ -38,6 +38,8 @@ describe('ofserve demo', () => {
     expect(report).toContain('red');
     expect(report).toContain('seeded random weights');
     expect(lines.some((l) => l.includes('writing the example repository'))).toBe(true);
+    // The server's start shows which model is loading while ResNet-50 takes its seconds.
+    expect(lines).toEqual(expect.arrayContaining(['  loading: resnet50_oneflow:1', "  successfully loaded 'resnet50_oneflow' version 1"]));
   });
 
   it('`classify cat.jpg --top 3` without -m uses resnet50_oneflow on the example repository, and says why', async () => {

@@ -118,13 +118,15 @@ describe('formatPerfReport', () => {
       measurement: { mode: 'count', requestCount: 20 },
       concurrency: { start: 1, end: 2, step: 1 },
       levels: [
-        { concurrency: 1, requestCount: 20, elapsedMs: 30, throughput: 666.666, latencyUs: latency },
+        { concurrency: 1, requestCount: 20, elapsedMs: 30, throughput: 666.666, latencyUs: latency, trials: 1, stable: true },
         {
           concurrency: 2,
           requestCount: 20,
           elapsedMs: 20,
           throughput: 1000,
           latencyUs: { ...latency, avg: 2000 },
+          trials: 1,
+          stable: true,
           server: {
             inferenceCount: 20,
             executionCount: 10,
