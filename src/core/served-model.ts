@@ -47,6 +47,11 @@ export interface ModelCatalog {
   readyVersions(name: string): string[];
   index(): ModelIndexEntry[];
   /**
+   * The repository index API's answer, when it differs from index(): Triton's index lists every model
+   * of the repository, loaded or not (explicit mode); absent means index().
+   */
+  storeIndex?(): ModelIndexEntry[];
+  /**
    * Triton's strict readiness: every live version (READY, LOADING, UNLOADING) is READY; models left
    * UNAVAILABLE by a failed load are skipped.
    */

@@ -336,6 +336,7 @@ function listingUnknownModels(catalog: ModelCatalog): ModelCatalog {
       }
     },
     index: () => catalog.index(),
+    ...(catalog.storeIndex ? { storeIndex: catalog.storeIndex.bind(catalog) } : {}),
     allReady: () => catalog.allReady(),
     load: (name) => catalog.load(name),
     unload: (name) => catalog.unload(name),
@@ -421,8 +422,8 @@ export class DataPlane {
   }
 
   repositoryIndex(readyOnly = false): V2RepositoryIndexEntry[] {
-    return this.#catalog
-      .index()
+    const catalog = this.#catalog;
+    return (catalog.storeIndex ? catalog.storeIndex() : catalog.index())
       .filter((e) => !readyOnly || e.state === 'READY')
       .map((e) => ({
         name: e.name,

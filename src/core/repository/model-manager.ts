@@ -72,6 +72,8 @@ export class ModelManager implements ModelCatalog {
   readonly #placement: BackendPlacement;
   readonly #pool: LoadPool;
   #stopping = false;
+  /** Model folders of the store(s), for storeIndex() in explicit mode. */
+  #storeNames: string[] = [];
   /** Numbers loads, so a reloaded version never answers from the cache entries of its predecessor. */
   #loads = 0;
 
@@ -104,6 +106,7 @@ export class ModelManager implements ModelCatalog {
         );
       }),
     );
+    await this.#refreshStoreNames();
     return results.filter((f): f is LoadFailure => f !== undefined);
   }
 
@@ -138,6 +141,24 @@ export class ModelManager implements ModelCatalog {
     return this.#lifecycle.readyVersions(name);
   }
 
+  /**
+   * The repository index as Triton answers it: in explicit mode every model folder of the store, the
+   * ones not loaded as UNAVAILABLE 'unloaded', so a client can see what it may load.
+   */
+  storeIndex(): ModelIndexEntry[] {
+    const rows = this.#lifecycle.index();
+    if (this.#opts.controlMode !== 'explicit') return rows;
+    const listed = new Set(rows.map((r) => r.name));
+    const unloaded = this.#storeNames.filter((n) => !listed.has(n)).map((name): ModelIndexEntry => ({ name, state: 'UNAVAILABLE', reason: 'unloaded' }));
+    return [...rows, ...unloaded].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Explicit mode lists the store's folders in its index; refreshed at start and by each load/unload. */
+  async #refreshStoreNames(): Promise<void> {
+    if (this.#opts.controlMode !== 'explicit') return;
+    this.#storeNames = await this.#modelFolders().catch(() => this.#storeNames);
+  }
+
   index(): ModelIndexEntry[] {
     return this.#lifecycle.index();
   }
@@ -161,18 +182,20 @@ export class ModelManager implements ModelCatalog {
         return this.#loadModel(name);
       }),
     );
+    await this.#refreshStoreNames();
     if (failure) throw ofsError('OFS_MODEL_LOAD_FAILED', name, failure.reason);
   }
 
   async unload(name: string): Promise<void> {
     this.#requireExplicit();
     this.#refuseWhenStopping();
-    return this.#lifecycle.serialize(name, () =>
+    await this.#lifecycle.serialize(name, () =>
       this.#whileRunning(async () => {
         if (!this.#lifecycle.record(name)) throw ofsError('OFS_MODEL_UNKNOWN', name);
         await this.#unloadModel(name);
       }),
     );
+    await this.#refreshStoreNames();
   }
 
   /**

@@ -81,7 +81,8 @@ describe('ModelManager', () => {
     let open!: () => void;
     backend.gate = new Promise<void>((r) => (open = r));
     const loading = lc.load('a');
-    await new Promise((r) => setTimeout(r, 50));
+    // Stop once the load is creating sessions (a fixed sleep races a slow first load).
+    await vi.waitFor(() => expect(backend.entered).toHaveLength(1), { timeout: 10_000 });
     const stopping = lc.stop();
     open();
     await loading;
@@ -89,6 +90,33 @@ describe('ModelManager', () => {
     expect(backend.sessions.length).toBeGreaterThan(0);
     expect(backend.sessions.every((s) => s.disposed)).toBe(true);
     expect(lc.index()).toEqual([]);
+  });
+
+  it("explicit mode: the repository index lists every model folder, the ones not loaded as UNAVAILABLE 'unloaded' (Triton's index)", async () => {
+    const store = await repoDir({ ...modelFiles('a'), ...modelFiles('b') });
+    const { lc } = lifecycle(store, 'explicit', ['a']);
+    await lc.start();
+    expect(lc.storeIndex().map((e) => [e.name, e.state, e.reason])).toEqual([
+      ['a', 'READY', undefined],
+      ['b', 'UNAVAILABLE', 'unloaded'],
+    ]);
+    // index() (readiness, metrics, statistics) still holds only what the server loaded.
+    expect(lc.index().map((e) => e.name)).toEqual(['a']);
+    await lc.unload('a');
+    await lc.load('b');
+    expect(lc.storeIndex().map((e) => [e.name, e.state])).toEqual([
+      ['a', 'UNAVAILABLE'],
+      ['b', 'READY'],
+    ]);
+    await lc.stop();
+  });
+
+  it("none mode: the repository index is the loaded models' index", async () => {
+    const store = await repoDir({ ...modelFiles('a') });
+    const { lc } = lifecycle(store, 'none');
+    await lc.start();
+    expect(lc.storeIndex()).toEqual(lc.index());
+    await lc.stop();
   });
 
   it('an unload asked for during a load wins: the model does not come back', async () => {
