@@ -20,6 +20,7 @@ import ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { init } from '../dist/commands/init.js';
 import { convert } from '../dist/commands/convert.js';
+import { seededRandom } from '../dist/client/seeded-random.js';
 import { perf } from '../dist/commands/perf.js';
 import { spawn } from 'node:child_process';
 import { loadImageTensor } from '../dist/image/preprocess.js';
@@ -61,22 +62,10 @@ function cpuInfo() {
   };
 }
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const catPath = path.join(root, 'test/data/cat.jpg');
 /** One PNG: a crop/flip/colour variation of the cat, or (odd k) a smooth random colour pattern with noise. */
 async function makeImage(seed) {
-  const r = rng(seed);
+  const r = seededRandom(seed);
   if (seed % 2 === 0) {
     const meta = await sharp(catPath).metadata();
     const w = Math.round(meta.width * (0.4 + 0.6 * r()));

@@ -25,7 +25,8 @@ export interface RuleContext {
   readonly file: string;
 }
 
-const error = (ctx: RuleContext, field: string, message: string, fix: string): Problem => ({
+/** An error-severity problem in the rule context's config file. */
+export const error = (ctx: RuleContext, field: string, message: string, fix: string): Problem => ({
   severity: 'error',
   file: ctx.file,
   field,

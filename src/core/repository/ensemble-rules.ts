@@ -2,7 +2,7 @@ import type { ModelConfig, ModelEnsemblingStep } from '../config/model-config.js
 import { PLATFORM_ENSEMBLE } from '../config/constants.js';
 import { dtypeFromConfig } from '../tensor/dtype.js';
 import type { Problem } from '../problem.js';
-import type { RuleContext } from './config-rules.js';
+import { error, type RuleContext } from './config-rules.js';
 
 /**
  * The checks Triton's ensemble validation makes (ValidateEnsembleConfig): every step names a model of
@@ -29,14 +29,6 @@ interface Port {
   /** How problems name where it comes from or goes to. */
   readonly where: string;
 }
-
-const error = (ctx: RuleContext, field: string, message: string, fix: string): Problem => ({
-  severity: 'error',
-  file: ctx.file,
-  field,
-  message,
-  fix,
-});
 
 export function isEnsemble(config: ModelConfig | undefined): boolean {
   return config?.platform === PLATFORM_ENSEMBLE;
