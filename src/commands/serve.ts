@@ -264,8 +264,12 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const endpoints: Endpoint[] = [];
   const urls: { http?: string; grpc?: string; metrics?: string } = {};
   try {
+    // One registry for the metrics endpoint and the console's metrics panel.
+    const metricsRegistry =
+      opts.metricsPort !== undefined
+        ? createMetricsRegistry(lifecycle, { latency, counterLatencies: metricsConfig.counterLatencies, intervalMs: opts.metricsIntervalMs })
+        : undefined;
     if (opts.httpPort !== undefined) {
-      const metricsRegistry = opts.metricsPort !== undefined ? createMetricsRegistry(lifecycle) : undefined;
       const app = createHttpApp({
         dataplane,
         bodyLimit,
@@ -299,11 +303,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
       log.info(`Started GRPCInferenceService at ${host}:${port}`);
     }
     if (opts.metricsPort !== undefined) {
-      const metrics = createMetricsApp(lifecycle, {
-        latency,
-        counterLatencies: metricsConfig.counterLatencies,
-        intervalMs: opts.metricsIntervalMs,
-      });
+      const metrics = createMetricsApp(lifecycle, { registry: metricsRegistry });
       await listenOn('--metrics-port', host, opts.metricsPort, () => metrics.listen({ port: opts.metricsPort, host }));
       endpoints.push({ close: () => closeDraining(metrics), force: () => metrics.server.closeAllConnections() });
       urls.metrics = `http://${shownHost}:${addressOf(metrics)}/metrics`;

@@ -1,3 +1,4 @@
+import type { Registry } from 'prom-client';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { createMetricsRegistry, type MetricsRegistryOptions, type MetricsSource } from './registry.js';
 
@@ -5,10 +6,12 @@ import { createMetricsRegistry, type MetricsRegistryOptions, type MetricsSource 
 
 export interface MetricsAppOptions extends MetricsRegistryOptions {
   readonly logger?: FastifyServerOptions['logger'];
+  /** A registry the server already built (shared with the web console); else one is made here. */
+  readonly registry?: Registry;
 }
 
 export function createMetricsApp(source: MetricsSource, options: MetricsAppOptions = {}): FastifyInstance {
-  const registry = createMetricsRegistry(source, options);
+  const registry = options.registry ?? createMetricsRegistry(source, options);
   const app = Fastify({ logger: options.logger ?? false, exposeHeadRoutes: false });
   const error = (message: string): string => JSON.stringify({ error: message });
 
