@@ -6,6 +6,8 @@ import { parseCacheConfig } from '../core/cache/cache-config.js';
 import { ResponseCache } from '../core/cache/response-cache.js';
 import { createLogger, silentLogger, type Logger } from '../core/log.js';
 import { ModelManager, type ControlMode } from '../core/repository/model-manager.js';
+import { composeObservers } from '../core/stats/observers.js';
+import { createRecentLatency, readyVersionRefs } from '../core/stats/recent-latency.js';
 import { ImagePreprocessBackend } from '../runtime/image/backend.js';
 import { OrtBackend } from '../runtime/onnxruntime/backend.js';
 import { NativeBackend } from '../runtime/native/backend.js';
@@ -177,6 +179,9 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const grpcCredentials = opts.grpcPort !== undefined ? grpcServerCredentials(opts.grpcTls ?? {}) : undefined;
   const metricsConfig = parseMetricsConfig(opts.metricsConfig ?? []);
   const latency = createLatencyMetrics(metricsConfig);
+  // Only the console reads the percentiles: without it, nothing is collected.
+  const consoleOn = opts.httpPort !== undefined && (opts.allowConsole ?? true);
+  const recentLatency = consoleOn ? createRecentLatency() : undefined;
 
   const backends = new BackendRegistry();
   backends.register(new OrtBackend(), 10);
@@ -188,7 +193,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const lifecycle = new ModelManager({
     storeDir,
     storeDirs,
-    statsObserver: (model, version) => latency.observer(model, version),
+    statsObserver: (model, version) => composeObservers(latency.observer(model, version), recentLatency?.observer(model, version)),
     backends,
     gpu,
     strict: Boolean(opts.strict),
@@ -274,17 +279,20 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
         dataplane,
         bodyLimit,
         limits: opts.httpLimits,
-        console:
-          (opts.allowConsole ?? true)
-            ? { controlMode: opts.controlMode ?? 'none', restrictedApis: [...httpRestrictions.keys()], metricsText: metricsRegistry && (() => metricsRegistry.metrics()) }
-            : undefined,
+        // recentLatency exists exactly when the console is on.
+        console: recentLatency && {
+          controlMode: opts.controlMode ?? 'none',
+          restrictedApis: [...httpRestrictions.keys()],
+          metricsText: metricsRegistry && (() => metricsRegistry.metrics()),
+          latency: { windowMs: recentLatency.windowMs, capacity: recentLatency.capacity, summarize: () => recentLatency.summarize(readyVersionRefs(lifecycle)) },
+        },
       });
       applyHttpRestrictions(app, httpRestrictions);
       await listenOn('--http-port', host, opts.httpPort, () => app.listen({ port: opts.httpPort, host }));
       endpoints.push({ close: () => closeDraining(app), force: () => app.server.closeAllConnections() });
       urls.http = `http://${shownHost}:${addressOf(app)}`;
       log.info(`Started HTTPService at ${host}:${addressOf(app)}`);
-      if (opts.allowConsole ?? true) log.info(`Web console at ${urls.http}/console`);
+      if (consoleOn) log.info(`Web console at ${urls.http}/console`);
     }
     if (opts.grpcPort !== undefined) {
       routeGrpcLibraryLog((line) => log.verbose(1, line));

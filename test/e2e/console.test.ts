@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LatencyReportJson } from '../../src/server/http/console.js';
 import { solidImage } from '../fixtures/images.js';
 import { REPO_ROOT } from '../fixtures/models.js';
 
@@ -30,6 +31,27 @@ async function waitFor(pattern: RegExp, ms = 60_000): Promise<RegExpExecArray> {
     if (m) return m;
     if (Date.now() > deadline || server?.exitCode !== null) throw new Error(`no ${pattern} in:\n${log}`);
     await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** `n` binary-tensor requests of an all-black image to an image model's first input. */
+async function inferBlack(model: string, n: number): Promise<void> {
+  const meta = (await (await fetch(`${base}/v2/models/${model}`)).json()) as { inputs: { name: string; shape: number[] }[]; outputs: { name: string }[] };
+  const shape = meta.inputs[0].shape.map((d) => (d < 0 ? 1 : d));
+  const data = Buffer.alloc(4 * shape.reduce((a, b) => a * b, 1));
+  const header = Buffer.from(
+    JSON.stringify({
+      inputs: [{ name: meta.inputs[0].name, datatype: 'FP32', shape, parameters: { binary_data_size: data.length } }],
+      outputs: [{ name: meta.outputs[0].name, parameters: { binary_data: false } }],
+    }),
+  );
+  for (let i = 0; i < n; i++) {
+    const r = await fetch(`${base}/v2/models/${model}/infer`, {
+      method: 'POST',
+      headers: { 'Inference-Header-Content-Length': String(header.length), 'Content-Type': 'application/octet-stream' },
+      body: Buffer.concat([header, data]),
+    });
+    expect(r.status, await r.text()).toBe(200);
   }
 }
 
@@ -104,6 +126,23 @@ describe.skipIf(!CHROMIUM)('web console (/console) in headless chromium', () => 
 
     // The statistics charts pick up the request once two polls have passed.
     await page.waitForSelector('.model-stats[data-model="color_classifier"] svg polyline', { timeout: 15_000 });
+
+    // Latency percentiles: a few more requests, then the page's p50/p90/p99 are the server's figures
+    // over the same requests (whatever this machine's latencies are).
+    await inferBlack('color_classifier', 9);
+    const report = (await (await fetch(`${base}/console/api/latency`)).json()) as LatencyReportJson;
+    const recent = report.models.find((m) => m.name === 'color_classifier');
+    expect(recent?.count).toBe(10);
+    const [p50, p90, p99] = [recent!.p50_us!, recent!.p90_us!, recent!.p99_us!];
+    expect(p50).toBeGreaterThan(0);
+    expect(p50).toBeLessThanOrEqual(p90);
+    expect(p90).toBeLessThanOrEqual(p99);
+    const legend = (key: string) => page.locator(`.model-stats[data-model="color_classifier"] .legend-item[data-series="${key}"]`);
+    const shown = () => Promise.all(['p50', 'p90', 'p99'].map((k) => legend(k).getAttribute('data-us')));
+    await expect.poll(shown, { timeout: 10_000 }).toEqual([String(p50), String(p90), String(p99)]);
+    expect(await legend('p99').textContent()).toBe(`p99 ${(p99 / 1000).toFixed(2)}`);
+    // Attached, not visible: a flat line has an empty bounding box, which playwright calls hidden.
+    await page.waitForSelector('.model-stats[data-model="color_classifier"] svg polyline.line-p99', { state: 'attached', timeout: 10_000 });
     expect(await page.locator('#metrics').textContent()).toContain('nv_inference_request_success');
 
     const shot = join(dir, 'console.png');

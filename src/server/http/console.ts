@@ -1,10 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { LatencySummary, ModelLatency } from '../../core/stats/recent-latency.js';
 
 /**
- * The web console (`GET /console`): static files from console-assets/ plus two small JSON/text routes.
- * The page itself only calls the server's public /v2 endpoints, so it shows what any client would see.
+ * The web console (`GET /console`): static files from console-assets/ plus three small JSON/text routes.
+ * Otherwise the page only calls the server's public /v2 endpoints, so it shows what any client would see;
+ * /console/api/latency adds the percentiles that Triton's statistics extension has no field for.
  */
 
 /**
@@ -23,6 +25,45 @@ export interface ConsoleOptions {
   readonly restrictedApis?: readonly string[];
   /** Prometheus text of the metrics endpoint (absent when --allow-metrics=false). */
   readonly metricsText?: () => Promise<string>;
+  /** Recent request latency percentiles of the loaded versions (absent: GET /console/api/latency is 404). */
+  readonly latency?: ConsoleLatencySource;
+}
+
+interface ConsoleLatencySource {
+  readonly windowMs: number;
+  /** Most samples a version's window holds. */
+  readonly capacity: number;
+  summarize(): readonly ModelLatency[];
+}
+
+interface LatencyFiguresJson {
+  count: number;
+  p50_us: number | null;
+  p90_us: number | null;
+  p99_us: number | null;
+}
+
+/** The JSON of GET /console/api/latency: µs like Triton's *_duration_us metrics, null for an empty window. */
+export interface LatencyReportJson {
+  window_s: number;
+  max_samples: number;
+  models: Array<LatencyFiguresJson & { name: string; versions: Array<LatencyFiguresJson & { version: string }> }>;
+}
+
+const us = (ns: number | undefined): number | null => (ns === undefined ? null : ns / 1000);
+const figures = (s: LatencySummary): LatencyFiguresJson => ({
+  count: s.count,
+  p50_us: us(s.percentilesNs?.p50),
+  p90_us: us(s.percentilesNs?.p90),
+  p99_us: us(s.percentilesNs?.p99),
+});
+
+function latencyReport(source: ConsoleLatencySource): LatencyReportJson {
+  return {
+    window_s: source.windowMs / 1000,
+    max_samples: source.capacity,
+    models: source.summarize().map((m) => ({ name: m.model, ...figures(m), versions: m.versions.map((v) => ({ version: v.version, ...figures(v) })) })),
+  };
 }
 
 const ASSETS: Readonly<Record<string, string>> = {
@@ -52,12 +93,13 @@ function send(reply: FastifyReply, type: string, body: Buffer | string): Fastify
   return reply.code(200).headers(SECURITY_HEADERS).header('content-type', type).send(body);
 }
 
-/** Registers GET /, /console, /console/<asset>, /console/settings.json and /console/metrics. */
+/** Registers GET /, /console, /console/<asset>, /console/settings.json, /console/metrics and /console/api/latency. */
 export function registerConsole(app: FastifyInstance, options: ConsoleOptions): void {
   const settings = JSON.stringify({
     controlMode: options.controlMode,
     restrictedApis: options.restrictedApis ?? [],
     metrics: options.metricsText !== undefined,
+    latency: options.latency !== undefined,
   });
   app.get('/', (_q, reply) =>
     send(reply, 'text/html; charset=utf-8', '<!doctype html><title>ofserve</title><link rel="icon" href="data:,"><p>ofserve: KServe v2 API under <code>/v2</code>; web console at <a href="/console">/console</a></p>\n'),
@@ -68,6 +110,12 @@ export function registerConsole(app: FastifyInstance, options: ConsoleOptions): 
   app.get('/console/metrics', async (_q, reply) => {
     if (!options.metricsText) return reply.code(404).header('content-type', 'application/json').send('{"error":"metrics are off (--allow-metrics=false)"}');
     return send(reply, 'text/plain; charset=utf-8', await options.metricsText());
+  });
+  // --http-restricted-api counts this route as 'statistics' (http/restricted-api.ts), as the per-request
+  // latencies it summarizes are what /v2/models/stats sums up.
+  app.get('/console/api/latency', (_q, reply) => {
+    if (!options.latency) return reply.code(404).header('content-type', 'application/json').send('{"error":"latency percentiles are not collected by this server"}');
+    return send(reply, 'application/json', JSON.stringify(latencyReport(options.latency)));
   });
   app.get<{ Params: { file: string } }>('/console/:file', async (q, reply) => {
     // Only the listed names: the parameter never reaches the file system otherwise.

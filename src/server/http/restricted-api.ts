@@ -22,6 +22,9 @@ const RULES: ReadonlyArray<readonly [RegExp, RestrictedApi]> = [
   [/^\/v2\/(?:system|cuda)sharedmemory(?:\/.*)?$/, 'shared-memory'],
   [/^\/v2\/trace\/setting$/, 'trace'],
   [/^\/v2\/logging$/, 'logging'],
+  // Not Triton's: the console's latency percentiles are statistics, so whoever may not read
+  // /v2/models/stats may not read them either.
+  [/^\/console\/api\/latency$/, 'statistics'],
 ];
 
 /** The API group of a request path (query string allowed), or undefined for paths in none. */

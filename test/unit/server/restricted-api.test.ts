@@ -69,6 +69,10 @@ describe('API groups of HTTP paths and gRPC methods', () => {
     ['/v2/systemsharedmemory/status', 'shared-memory'],
     ['/v2/trace/setting', 'trace'],
     ['/v2/logging', 'logging'],
+    ['/console/api/latency', 'statistics'],
+    ['/console/api/latency?t=1', 'statistics'],
+    ['/console', undefined],
+    ['/console/settings.json', undefined],
     ['/v3', undefined],
     ['/metrics', undefined],
   ])('%s → %s', (url, api) => {

@@ -1,6 +1,6 @@
 // ofserve web console: plain ES module, no dependencies; everything it shows comes from this server's
-// public /v2 endpoints (plus /console/settings.json and /console/metrics). Server data is only ever set
-// as textContent, never parsed as HTML.
+// public /v2 endpoints (plus /console/settings.json, /console/metrics and /console/api/latency). Server
+// data is only ever set as textContent, never parsed as HTML.
 
 const POLL_MS = 2000;
 const HISTORY = 60;
@@ -26,7 +26,7 @@ const svg = (tag, attrs = {}) => {
   return node;
 };
 
-let settings = { controlMode: 'none', restrictedApis: [], metrics: false };
+let settings = { controlMode: 'none', restrictedApis: [], metrics: false, latency: false };
 const metadataCache = new Map(); // model name → metadata (READY models only)
 
 function status(text, isError = false) {
@@ -277,10 +277,19 @@ function setupClassify() {
 
 const SERIES = [
   { key: 'rate', title: 'requests/s', format: (v) => v.toFixed(1) },
-  { key: 'latency', title: 'avg latency (ms)', format: (v) => v.toFixed(2) },
+  { key: 'latency', title: 'request latency (ms)', format: (v) => v.toFixed(2) },
   { key: 'queue', title: 'avg queue (ms)', format: (v) => v.toFixed(2) },
   { key: 'batch', title: 'avg batch size', format: (v) => v.toFixed(2) },
 ];
+// The latency chart's lines: percentiles from /console/api/latency over the server's recent window (a
+// request's latency as the server measured it), and the mean per poll from /v2/models/stats, dashed.
+const LATENCY_LINES = [
+  { key: 'p50', label: 'p50', color: '#1a73e8' },
+  { key: 'p90', label: 'p90', color: '#e37400' },
+  { key: 'p99', label: 'p99', color: '#c5221f' },
+  { key: 'latency', label: 'avg', color: '#80868b', dash: '3 2' },
+];
+const POINT_KEYS = ['rate', 'latency', 'queue', 'batch', 'p50', 'p90', 'p99'];
 const history = new Map(); // model → { last: {t, totals}, points: {rate:[],...} }
 
 function totalsOf(stats) {
@@ -295,19 +304,59 @@ function totalsOf(stats) {
   return { count, ns, queueNs, inferences, executions };
 }
 
+const CHART_W = 220, CHART_H = 70, CHART_PAD = 4;
+
+/** Polyline runs of a series, broken where a value is null (no requests in the window then). */
+function lines(points, max, attrs) {
+  const runs = [[]];
+  points.forEach((v, i) => {
+    if (v === null) {
+      if (runs[runs.length - 1].length) runs.push([]);
+      return;
+    }
+    const x = CHART_PAD + (i * (CHART_W - 2 * CHART_PAD)) / (HISTORY - 1);
+    const y = CHART_H - CHART_PAD - ((CHART_H - 2 * CHART_PAD) * v) / max;
+    runs[runs.length - 1].push(`${x.toFixed(1)},${y.toFixed(1)}`);
+  });
+  return runs.filter((r) => r.length > 1).map((r) => svg('polyline', { points: r.join(' '), fill: 'none', 'stroke-width': 1.5, ...attrs }));
+}
+
 function chart(points, spec) {
-  const w = 220, h = 70, pad = 4;
-  const box = svg('svg', { width: w, height: h, viewBox: `0 0 ${w} ${h}`, role: 'img', 'aria-label': spec.title });
+  const box = svg('svg', { width: CHART_W, height: CHART_H, viewBox: `0 0 ${CHART_W} ${CHART_H}`, role: 'img', 'aria-label': spec.title });
   const max = Math.max(...points, 1e-9);
-  if (points.length > 1) {
-    const xy = points.map((v, i) => `${(pad + (i * (w - 2 * pad)) / (HISTORY - 1)).toFixed(1)},${(h - pad - ((h - 2 * pad) * v) / max).toFixed(1)}`);
-    box.append(svg('polyline', { points: xy.join(' '), fill: 'none', stroke: '#1a73e8', 'stroke-width': 1.5 }));
-  }
+  box.append(...lines(points, max, { stroke: '#1a73e8' }));
   const last = points.length ? spec.format(points[points.length - 1]) : '–';
-  const label = svg('text', { x: w - pad, y: 14, 'text-anchor': 'end', 'font-size': 12, fill: '#1d2433' });
+  const label = svg('text', { x: CHART_W - CHART_PAD, y: 14, 'text-anchor': 'end', 'font-size': 12, fill: '#1d2433' });
   label.textContent = `${last} (max ${spec.format(max)})`;
   box.append(label);
   return el('div', { class: 'chart' }, [el('div', { class: 'chart-title', text: spec.title }), box]);
+}
+
+/**
+ * p50/p90/p99 and the mean on one scale, with a legend of the latest values; `recent` is this model's
+ * entry of /console/api/latency (undefined when the server does not report it).
+ */
+function latencyChart(points, spec, recent, windowText) {
+  const box = svg('svg', { width: CHART_W, height: CHART_H, viewBox: `0 0 ${CHART_W} ${CHART_H}`, role: 'img', 'aria-label': spec.title });
+  const shown = LATENCY_LINES.filter((l) => l.key === 'latency' || recent !== undefined);
+  const max = Math.max(...shown.flatMap((l) => points[l.key].filter((v) => v !== null)), 1e-9);
+  for (const l of shown) box.append(...lines(points[l.key], max, { stroke: l.color, class: `line-${l.key}`, ...(l.dash ? { 'stroke-dasharray': l.dash } : {}) }));
+  const legend = el('div', { class: 'legend small' });
+  for (const l of shown) {
+    // Percentiles as the server has them now (also before the first line segment), the mean as plotted.
+    const us = l.key === 'latency' ? null : recent[`${l.key}_us`];
+    const series = points[l.key];
+    const v = l.key === 'latency' ? (series.length ? series[series.length - 1] : null) : us === null ? null : us / 1000;
+    const item = el('span', { class: 'legend-item', 'data-series': l.key }, [el('span', { class: 'swatch' }), `${l.label} ${v === null ? '–' : spec.format(v)}`]);
+    item.firstChild.style.background = l.color;
+    // The exact µs the server reported, so a test can compare the page with /console/api/latency.
+    if (us !== null) item.setAttribute('data-us', String(us));
+    legend.append(item);
+  }
+  const note = recent
+    ? `p50/p90/p99 of the last ${recent.count} requests within ${windowText}; avg (dashed) per ${POLL_MS / 1000} s`
+    : `avg per ${POLL_MS / 1000} s; no percentiles from this server`;
+  return el('div', { class: 'chart latency-chart' }, [el('div', { class: 'chart-title', text: `${spec.title} · max ${spec.format(max)}` }), box, legend, el('div', { class: 'muted small', text: note })]);
 }
 
 async function refreshStats() {
@@ -316,25 +365,32 @@ async function refreshStats() {
     return;
   }
   const now = performance.now();
-  const { model_stats: stats } = await api('/v2/models/stats');
+  const [{ model_stats: stats }, recent] = await Promise.all([api('/v2/models/stats'), settings.latency ? api('/console/api/latency') : undefined]);
+  const recentByModel = new Map((recent ? recent.models : []).map((m) => [m.name, m]));
+  const windowText = recent ? `${recent.window_s} s (at most ${recent.max_samples} per version)` : '';
   const byModel = new Map();
   for (const s of stats) byModel.set(s.name, [...(byModel.get(s.name) || []), s]);
   const blocks = [];
   for (const [name, list] of [...byModel.entries()].sort(([a], [b]) => a.localeCompare(b))) {
     const totals = totalsOf(list);
+    const latest = recentByModel.get(name);
     let h = history.get(name);
-    if (!h) history.set(name, (h = { last: undefined, points: { rate: [], latency: [], queue: [], batch: [] } }));
+    if (!h) history.set(name, (h = { last: undefined, points: Object.fromEntries(POINT_KEYS.map((k) => [k, []])) }));
     if (h.last) {
       const dt = (now - h.last.t) / 1000;
       const dc = totals.count - h.last.totals.count;
       const de = totals.executions - h.last.totals.executions;
+      const ms = (key) => (latest && latest[key] !== null ? latest[key] / 1000 : null);
       const sample = {
         rate: dt > 0 ? Math.max(0, dc) / dt : 0,
         latency: dc > 0 ? (totals.ns - h.last.totals.ns) / dc / 1e6 : 0,
         queue: dc > 0 ? (totals.queueNs - h.last.totals.queueNs) / dc / 1e6 : 0,
         batch: de > 0 ? (totals.inferences - h.last.totals.inferences) / de : 0,
+        p50: ms('p50_us'),
+        p90: ms('p90_us'),
+        p99: ms('p99_us'),
       };
-      for (const k of Object.keys(sample)) {
+      for (const k of POINT_KEYS) {
         h.points[k].push(sample[k]);
         if (h.points[k].length > HISTORY) h.points[k].shift();
       }
@@ -343,7 +399,7 @@ async function refreshStats() {
     blocks.push(
       el('div', { class: 'model-stats', 'data-model': name }, [
         el('h3', { class: 'chart-title', text: `${name} · ${totals.count} requests, ${totals.executions} executions` }),
-        ...SERIES.map((spec) => chart(h.points[spec.key], spec)),
+        ...SERIES.map((spec) => (spec.key === 'latency' ? latencyChart(h.points, spec, latest, windowText) : chart(h.points[spec.key], spec))),
       ]),
     );
   }
