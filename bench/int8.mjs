@@ -10,7 +10,6 @@
 //        [--method minmax] [--models example,oneflow2022] [--served yes|no] [--out bench/results/int8.json]
 // --served: also both models behind `bin/ofserve serve` (a child process; perf's client runs here),
 // concurrency 1, FP32 and INT8 windows interleaved.
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -28,6 +27,7 @@ import { seededParameter } from '../dist/core/graph/builders/seeded.js';
 import { firstJob } from '../dist/core/graph/oneflow/importer.js';
 import { parseMlir } from '../dist/core/graph/oneflow/mlir-parser.js';
 import { jobVariables, writeVariable } from '../dist/core/graph/oneflow/variables.js';
+import { cpuSummary } from './cpu.mjs';
 
 const require = createRequire(import.meta.url);
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
@@ -45,22 +45,6 @@ const served = arg('--served', 'yes') !== 'no';
 const out = path.resolve(arg('--out', path.join(root, 'bench/results/int8.json')));
 const SIZE = 224;
 
-function cpuInfo() {
-  let text = '';
-  try {
-    text = readFileSync('/proc/cpuinfo', 'utf8');
-  } catch {
-    // not Linux: the model name from os.cpus() still says something
-  }
-  const flags = new Set((text.match(/^flags\s*:(.*)$/m)?.[1] ?? '').trim().split(/\s+/));
-  const wanted = ['avx2', 'avx512f', 'avx512_vnni', 'avx_vnni', 'amx_tile', 'amx_int8', 'amx_bf16'];
-  return {
-    model: text.match(/^model name\s*:\s*(.*)$/m)?.[1] ?? os.cpus()[0]?.model,
-    cores: os.availableParallelism(),
-    extensions: wanted.filter((f) => flags.has(f)),
-    loadavg: os.loadavg().map((l) => Number(l.toFixed(1))),
-  };
-}
 
 const catPath = path.join(root, 'test/data/cat.jpg');
 /** One PNG: a crop/flip/colour variation of the cat, or (odd k) a smooth random colour pattern with noise. */
@@ -177,7 +161,7 @@ async function servedSpeed(name, fp32Path, int8Path) {
 }
 
 const work = await mkdtemp(path.join(os.tmpdir(), 'ofserve-int8-'));
-const results = { command: `node bench/int8.mjs ${process.argv.slice(2).join(' ')}`.trim(), date: new Date().toISOString(), cpu: cpuInfo(), node: process.version, ort: require('onnxruntime-node/package.json').version, method, calibration_images: nCalibration, eval_inputs: nEval, models: [] };
+const results = { command: `node bench/int8.mjs ${process.argv.slice(2).join(' ')}`.trim(), date: new Date().toISOString(), cpu: cpuSummary(), node: process.version, ort: require('onnxruntime-node/package.json').version, method, calibration_images: nCalibration, eval_inputs: nEval, models: [] };
 console.log(`CPU: ${results.cpu.model} (${results.cpu.cores} cores; ${results.cpu.extensions.join(' ') || 'no AVX2'}); load ${results.cpu.loadavg.join(' ')}`);
 
 try {

@@ -1,97 +1,171 @@
 #!/usr/bin/env node
-// ResNet-50 (the example's OneFlow model, seeded weights) on this machine's CPU:
-//   1. onnxruntime-node directly, no server (the ceiling the server is measured against);
-//   2. `ofserve serve` under perf (closed-loop HTTP clients, binary tensors) with several instance /
-//      batching configurations.
-// Usage: npm run build && node bench/serve-throughput.mjs [--seconds 5] [--out bench/results/serve-throughput.json]
-// Prints a table and writes the JSON record. Numbers depend on the machine: record which one ran it.
+// Serving overhead: ResNet-50 (the example's OneFlow model, seeded weights) on this machine's CPU,
+//   1. onnxruntime-node called directly, no server, in several configurations (the ceiling);
+//   2. the same model behind `ofserve serve`, started as its own process (bin/ofserve.js), driven by
+//      `ofserve perf` from this process (closed-loop clients, binary tensors over HTTP, and gRPC).
+// Both halves run in one invocation, so the ratios compare like with like on the same machine and load.
+// Usage: npm run build && node bench/serve-throughput.mjs [--seconds 3] [--trials 3] [--out FILE]
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import ort from 'onnxruntime-node';
+import { Worker } from 'node:worker_threads';
 import { init } from '../dist/commands/init.js';
 import { convert } from '../dist/commands/convert.js';
-import { serve } from '../dist/commands/serve.js';
 import { perf } from '../dist/commands/perf.js';
+import { cpuSummary } from './cpu.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1] : fallback;
 };
-const seconds = Number(arg('--seconds', '5'));
+const seconds = Number(arg('--seconds', '3'));
+const trials = Number(arg('--trials', '3'));
 const out = path.resolve(arg('--out', path.join(root, 'bench/results/serve-throughput.json')));
+const cores = os.availableParallelism();
+const cpu = cpuSummary();
+
+console.log(`CPU: ${cpu.model}, ${cores} cores, ${cpu.extensions.join(' ') || 'no AVX2/AVX-512/AMX'}; Node ${process.version}`);
+const results = { machine: { ...cpu, node: process.version }, date: new Date().toISOString(), seconds, trials, direct: [], served: [] };
+
+/**
+ * One onnxruntime session per worker thread, each running back to back for `ms` inside its own thread
+ * (no message per inference): the most a JS program can get out of onnxruntime-node on this machine.
+ */
+const directWorker = `
+const { parentPort, workerData } = require('node:worker_threads');
+const ort = require(workerData.ort);
+(async () => {
+  const opts = { intraOpNumThreads: workerData.threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' };
+  if (!workerData.spinning) opts.extra = { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } };
+  const s = await ort.InferenceSession.create(workerData.model, opts);
+  const input = new ort.Tensor('float32', new Float32Array(3 * 224 * 224).map((_, i) => (i % 255) / 255), [1, 3, 224, 224]);
+  for (let i = 0; i < 3; i++) await s.run({ [s.inputNames[0]]: input });
+  parentPort.postMessage('warm');
+  await new Promise((r) => parentPort.once('message', r));
+  const latencies = [];
+  const t0 = performance.now();
+  while (performance.now() - t0 < workerData.ms) {
+    const t = performance.now();
+    await s.run({ [s.inputNames[0]]: input });
+    latencies.push(performance.now() - t);
+  }
+  parentPort.postMessage({ latencies, elapsed: performance.now() - t0 });
+  await s.release();
+})();
+`;
+
+const ortEntry = (await import('node:module')).createRequire(import.meta.url).resolve('onnxruntime-node');
+
+async function direct(model, { sessions, threads, spinning }) {
+  const ms = seconds * trials * 1000;
+  const workers = Array.from({ length: sessions }, () => new Worker(directWorker, { eval: true, workerData: { ort: ortEntry, model, threads, spinning, ms } }));
+  const exited = workers.map((w) => once(w, 'exit'));
+  await Promise.all(workers.map((w) => once(w, 'message')));
+  const done = workers.map((w) => once(w, 'message').then(([m]) => m));
+  for (const w of workers) w.postMessage('go');
+  const reports = await Promise.all(done);
+  await Promise.all(exited);
+  const latencies = reports.flatMap((r) => r.latencies).sort((a, b) => a - b);
+  const elapsed = Math.max(...reports.map((r) => r.elapsed));
+  return { images_per_s: round((latencies.length * 1000) / elapsed), p50_ms: round(latencies[Math.floor(latencies.length / 2)]) };
+}
+
+const round = (x) => Math.round(x * 100) / 100;
+
+async function freePort() {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address();
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/** `ofserve serve` as a child process; resolves once /v2/health/ready answers 200. */
+async function startServer(store) {
+  const [http, grpc] = [await freePort(), await freePort()];
+  const child = spawn(process.execPath, [path.join(root, 'bin/ofserve.js'), 'serve', '--model-store', store, '--http-port', String(http), '--grpc-port', String(grpc), '--allow-metrics', 'false', '--http-address', '127.0.0.1'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = once(child, 'exit');
+  for (let i = 0; i < 600; i++) {
+    if (child.exitCode !== null) throw new Error(`ofserve serve exited with ${child.exitCode}: ${stderr}`);
+    const ok = await fetch(`http://127.0.0.1:${http}/v2/health/ready`).then((r) => r.ok, () => false);
+    if (ok) return { http: `127.0.0.1:${http}`, grpc: `127.0.0.1:${grpc}`, stop: async () => (child.kill('SIGTERM'), await exited) };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`ofserve serve was not ready after 60 s: ${stderr}`);
+}
 
 const work = await mkdtemp(path.join(os.tmpdir(), 'ofserve-bench-'));
-const results = { machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version }, date: new Date().toISOString(), seconds, direct: [], served: [] };
-
 try {
   await init({ cwd: work, repository: 'example', example: true });
   const onnxPath = path.join(work, 'resnet50.onnx');
   await convert({ cwd: work, modelDir: 'example/resnet50_oneflow/1/model', to: 'onnx', output: onnxPath });
-  const input = new ort.Tensor('float32', new Float32Array(3 * 224 * 224).map((_, i) => (i % 255) / 255), [1, 3, 224, 224]);
 
-  // 1. Direct onnxruntime-node in this thread. One 2-thread session is the ceiling the server is
-  //    measured against. Two 1-thread sessions on the same JS thread do NOT overlap (session.run holds
-  //    the thread), which is why ofserve runs every session in its own worker thread.
-  for (const [sessions, threads] of [[1, os.cpus().length], [2, 1]]) {
-    const ss = await Promise.all(
-      Array.from({ length: sessions }, () => ort.InferenceSession.create(onnxPath, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' })),
-    );
-    for (const s of ss) await s.run({ [s.inputNames[0]]: input });
-    let n = 0;
-    const t0 = performance.now();
-    await Promise.all(ss.map(async (s) => {
-      while (performance.now() - t0 < seconds * 1000) {
-        await s.run({ [s.inputNames[0]]: input });
-        n++;
-      }
-    }));
-    const ips = (n * 1000) / (performance.now() - t0);
-    results.direct.push({ sessions, threads, same_js_thread: true, images_per_s: Number(ips.toFixed(2)) });
-    console.log(`direct ORT   sessions=${sessions} threads=${threads} (one JS thread): ${ips.toFixed(2)} img/s`);
-    await Promise.all(ss.map((s) => s.release()));
+  // 1. Direct. Spinning is onnxruntime's default; the server turns it off (see docs/architecture.md).
+  const directSetups = [
+    { sessions: 1, threads: cores, spinning: true },
+    { sessions: 1, threads: cores, spinning: false },
+    { sessions: cores, threads: 1, spinning: true },
+  ];
+  for (const setup of directSetups) {
+    const r = await direct(onnxPath, setup);
+    results.direct.push({ ...setup, ...r });
+    console.log(`direct  ${setup.sessions} session(s) × ${setup.threads} thread(s), spinning ${setup.spinning ? 'on ' : 'off'}: ${r.images_per_s} img/s, p50 ${r.p50_ms} ms`);
   }
 
-  // 2. Through the server.
+  // 2. Served.
   const base = await readFile(path.join(work, 'example/resnet50_oneflow/config.pbtxt'), 'utf8');
   const setups = [
-    { name: '1 instance', groups: 'count: 1', batching: '', concurrency: '1:4:1' },
-    { name: '1 instance, gRPC', groups: 'count: 1', batching: '', concurrency: '1:2:1', protocol: 'grpc' },
-    { name: '2 instances', groups: 'count: 2', batching: '', concurrency: '2:4:2' },
-    { name: '1 instance + dynamic batching', groups: 'count: 1', batching: 'dynamic_batching { max_queue_delay_microseconds: 5000 }', concurrency: '4:8:4' },
+    { name: `1 instance (${cores} threads), HTTP`, groups: 'count: 1', batching: '', concurrency: '1:4:1', protocol: 'http' },
+    { name: `1 instance (${cores} threads), gRPC`, groups: 'count: 1', batching: '', concurrency: '1:4:1', protocol: 'grpc' },
+    { name: `${cores} instances (1 thread each), HTTP`, groups: `count: ${cores}`, batching: '', concurrency: `${cores}:${2 * cores}:${cores}`, protocol: 'http' },
+    { name: '1 instance + dynamic batching (2 ms), HTTP', groups: 'count: 1', batching: 'dynamic_batching { max_queue_delay_microseconds: 2000 }', concurrency: '4:8:4', protocol: 'http' },
   ];
   for (const setup of setups) {
     const store = path.join(work, 'store');
     await rm(store, { recursive: true, force: true });
     await cp(path.join(work, 'example/resnet50_oneflow'), path.join(store, 'resnet50_oneflow'), { recursive: true });
-    const config = base.replace(/count: 1/, setup.groups) + `${setup.batching}\n`;
-    await writeFile(path.join(store, 'resnet50_oneflow/config.pbtxt'), config);
-    // perf's clients run in this process too, sharing its 2 cores with the server.
-    const server = await serve({ cwd: work, modelStore: store, httpPort: 0, grpcPort: 0, address: '127.0.0.1', quiet: true, installSignalHandlers: false });
-    const rssLoadedMb = Math.round(process.memoryUsage().rss / 2 ** 20);
+    await writeFile(path.join(store, 'resnet50_oneflow/config.pbtxt'), base.replace(/count: 1/, setup.groups) + `${setup.batching}\n`);
+    const server = await startServer(store);
     try {
-      const protocol = setup.protocol ?? 'http';
-      const url = protocol === 'grpc' ? server.urls.grpc : server.urls.http;
-      const r = await perf({ model: 'resnet50_oneflow', url, protocol, batchSize: 1, concurrencyRange: setup.concurrency, measurementIntervalMs: seconds * 1000 });
+      const url = setup.protocol === 'grpc' ? server.grpc : server.http;
+      // A short unmeasured run first: the first inferences of a session are slower (allocations).
+      await perf({ model: 'resnet50_oneflow', url, protocol: setup.protocol, concurrencyRange: '1', requestCount: 5 });
+      const r = await perf({ model: 'resnet50_oneflow', url, protocol: setup.protocol, concurrencyRange: setup.concurrency, measurementIntervalMs: seconds * 1000, maxTrials: trials });
       for (const l of r.levels) {
-        const row = {
-          setup: setup.name,
-          concurrency: l.concurrency,
-          images_per_s: Number(l.throughput.toFixed(2)),
-          p50_ms: l.latencyUs.p50 / 1000,
-          p99_ms: l.latencyUs.p99 / 1000,
-          rss_loaded_mb: rssLoadedMb,
-          rss_after_mb: Math.round(process.memoryUsage().rss / 2 ** 20),
-        };
+        const row = { setup: setup.name, protocol: setup.protocol, concurrency: l.concurrency, images_per_s: round(l.throughput), p50_ms: round(l.latencyUs.p50 / 1000), p99_ms: round(l.latencyUs.p99 / 1000) };
         results.served.push(row);
-        console.log(`served       ${setup.name.padEnd(30)} c=${l.concurrency}: ${row.images_per_s} img/s, p50 ${row.p50_ms.toFixed(1)} ms, p99 ${row.p99_ms.toFixed(1)} ms, rss ${row.rss_loaded_mb}→${row.rss_after_mb} MiB`);
+        console.log(`served  ${setup.name.padEnd(44)} c=${l.concurrency}: ${row.images_per_s} img/s, p50 ${row.p50_ms} ms, p99 ${row.p99_ms} ms`);
       }
     } finally {
-      await server.close();
+      await server.stop();
     }
   }
+
+  // The issue's targets, as ratios from this one run.
+  const bestDirect = Math.max(...results.direct.map((d) => d.images_per_s));
+  const bestDirectP50 = Math.min(...results.direct.filter((d) => d.sessions === 1).map((d) => d.p50_ms));
+  const bestServed = Math.max(...results.served.filter((s) => s.concurrency >= 2).map((s) => s.images_per_s));
+  const c1 = (protocol) => Math.min(...results.served.filter((s) => s.concurrency === 1 && s.protocol === protocol).map((s) => s.p50_ms));
+  results.summary = {
+    best_direct_images_per_s: bestDirect,
+    best_served_images_per_s_at_c_ge_2: bestServed,
+    served_over_direct: round(bestServed / bestDirect),
+    direct_p50_ms: bestDirectP50,
+    http_c1_p50_minus_direct_ms: round(c1('http') - bestDirectP50),
+    grpc_c1_p50_minus_direct_ms: round(c1('grpc') - bestDirectP50),
+  };
+  console.log(`served/direct at c≥2: ${bestServed} / ${bestDirect} = ${results.summary.served_over_direct} (target ≥ 0.95)`);
+  console.log(`c=1 p50 over direct p50 (${bestDirectP50} ms): HTTP ${results.summary.http_c1_p50_minus_direct_ms} ms, gRPC ${results.summary.grpc_c1_p50_minus_direct_ms} ms (target ≤ 1 ms)`);
   await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`wrote ${path.relative(process.cwd(), out)}`);
 } finally {

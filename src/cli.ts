@@ -322,7 +322,7 @@ The choice, and the size used for a variable-size input, are reported on stderr 
     .option('-b, --batch-size <n>', 'batch size', int('-b'), 1)
     .option('--concurrency-range <start:end:step>', 'concurrency levels', '1')
     .option('--request-count <n>', 'requests per level (instead of a time window)', int('--request-count'))
-    .option('--measurement-interval <ms>', 'time window per level', int('--measurement-interval'), 5000)
+    .option('-p, --measurement-interval <ms>', 'time window per level', int('--measurement-interval'), 5000)
     .option('--shape <name:dims>', 'dims (without batch) of an input with variable dims, e.g. INPUT_0:3,224,224 (repeatable)', collect)
     .option('--stability-percentage <pct>', 'a level is stable when 3 consecutive windows agree within this %', Number, 10)
     .option('--max-trials <n>', 'most measurement windows per level', int('--max-trials'), 10)

@@ -89,6 +89,12 @@ export class GrpcInferenceServerClient {
     return inferResultFromGrpc(response, this.url);
   }
 
+  /** Serializes the request once and returns a function that sends it (see the HTTP client's prepareInfer). */
+  prepareInfer(model: string, inputs: readonly InferInput[], options: GrpcInferRequestOptions = {}): () => Promise<InferResult> {
+    const bytes = encodeMessage(this.types('ModelInfer').request, buildInferRequest(model, inputs, options));
+    return async () => inferResultFromGrpc(await this.send<GrpcInferResponseMessage>('ModelInfer', bytes), this.url);
+  }
+
   close(): void {
     this.client.close();
   }
@@ -103,14 +109,19 @@ export class GrpcInferenceServerClient {
     return t;
   }
 
-  private call<Res>(rpc: string, request: object): Promise<Res> {
+  private async call<Res>(rpc: string, request: object): Promise<Res> {
+    return this.send<Res>(rpc, encodeMessage(this.types(rpc).request, request));
+  }
+
+  /** `bytes` is the serialized request, so a prepared request is sent as it is. */
+  private send<Res>(rpc: string, bytes: Buffer): Promise<Res> {
     const t = this.types(rpc);
     return new Promise<Res>((resolve, reject) => {
-      this.client.makeUnaryRequest<object, Res>(
+      this.client.makeUnaryRequest<Buffer, Res>(
         t.path,
-        (value) => encodeMessage(t.request, value),
-        (bytes) => decodeMessage<Res>(t.response, bytes, CLIENT_OBJECT_OPTIONS),
-        request,
+        (value) => value,
+        (reply) => decodeMessage<Res>(t.response, reply, CLIENT_OBJECT_OPTIONS),
+        bytes,
         new grpc.Metadata(),
         { deadline: Date.now() + this.timeoutMs },
         (error, response) => {

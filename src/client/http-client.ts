@@ -2,7 +2,8 @@ import { ofsError, type OfsError } from '../errors.js';
 import type { ModelConfig } from '../core/config/model-config.js';
 import type { InferInput, RequestedOutput } from './infer-input.js';
 import { decodeInferResponse, type InferResult } from './infer-result.js';
-import { encodeInferRequest } from './request-encoder.js';
+import { HttpTransport, TransportError, type RawResponse } from './http-transport.js';
+import { encodeInferRequest, type EncodedInferRequest } from './request-encoder.js';
 import { normalizeServerUrl } from './server-url.js';
 import type {
   InferenceStatisticsResponse,
@@ -26,32 +27,28 @@ export interface InferOptions {
   readonly parameters?: Parameters;
 }
 
-interface RawResponse {
-  readonly status: number;
-  readonly headers: Headers;
-  readonly body: Uint8Array;
-}
-
 const HEADER_LENGTH = 'Inference-Header-Content-Length';
 const decoder = new TextDecoder('utf-8');
 
 /**
- * Typed KServe v2 HTTP client, the equivalent of tritonclient.http.InferenceServerClient. It uses
- * Node's global fetch, whose undici agent keeps connections alive and reuses them, so concurrent
- * callers (perf) each get a pooled socket. Any non-200 answer becomes OFS_SERVER_ERROR with the
- * server's `{"error"}` message; connection failures and timeouts become OFS_SERVER_UNREACHABLE.
+ * Typed KServe v2 HTTP client, the equivalent of tritonclient.http.InferenceServerClient. Connections
+ * are kept alive and pooled, so concurrent callers (perf) each get a socket. Any non-200 answer becomes
+ * OFS_SERVER_ERROR with the server's `{"error"}` message; connection failures and timeouts become
+ * OFS_SERVER_UNREACHABLE.
  */
 export class InferenceServerClient {
   readonly url: string;
-  private readonly timeoutMs: number;
+  private readonly transport: HttpTransport;
 
   constructor(options: ClientOptions) {
     this.url = normalizeServerUrl(options.url);
-    this.timeoutMs = options.timeoutMs ?? 60_000;
+    this.transport = new HttpTransport(this.url, options.timeoutMs ?? 60_000);
   }
 
-  /** Nothing to release: fetch's keep-alive pool closes idle sockets itself. Here for InferenceClient. */
-  close(): void {}
+  /** Closes the pooled sockets (idle ones never keep the process alive). */
+  close(): void {
+    this.transport.close();
+  }
 
   // ── health (like tritonclient: only the status code matters) ──────────────────────────────────────
   async isServerLive(): Promise<boolean> {
@@ -102,15 +99,27 @@ export class InferenceServerClient {
   }
 
   // ── inference ───────────────────────────────────────────────────────────────────────────────────
-  async infer(model: string, inputs: readonly InferInput[], options: InferOptions = {}): Promise<InferResult> {
+  infer(model: string, inputs: readonly InferInput[], options: InferOptions = {}): Promise<InferResult> {
+    return this.sendInfer(model, encodeInferRequest(inputs, options), options.version);
+  }
+
+  /**
+   * Encodes the request once and returns a function that sends it, as perf_analyzer builds its
+   * requests before measuring: the client's own encoding then stays out of the latency it reports.
+   */
+  prepareInfer(model: string, inputs: readonly InferInput[], options: InferOptions = {}): () => Promise<InferResult> {
     const request = encodeInferRequest(inputs, options);
+    return () => this.sendInfer(model, request, options.version);
+  }
+
+  private async sendInfer(model: string, request: EncodedInferRequest, version: string | undefined): Promise<InferResult> {
     const headers: Record<string, string> = {};
     if (request.headerLength !== undefined) headers[HEADER_LENGTH] = String(request.headerLength);
-    const path = `${modelPath(model, options.version)}/infer`;
+    const path = `${modelPath(model, version)}/infer`;
     const res = this.ensureOk(await this.send('POST', path, request.body, headers));
-    const lengthHeader = res.headers.get(HEADER_LENGTH);
+    const lengthHeader = res.header(HEADER_LENGTH.toLowerCase());
     let headerLength: number | undefined;
-    if (lengthHeader !== null) {
+    if (lengthHeader !== undefined) {
       headerLength = Number(lengthHeader);
       if (!/^\d+$/.test(lengthHeader.trim())) {
         throw ofsError('OFS_BAD_RESPONSE', this.url + path, `${HEADER_LENGTH} is '${lengthHeader}'`);
@@ -135,30 +144,16 @@ export class InferenceServerClient {
     return res;
   }
 
-  private async send(
-    method: string,
-    path: string,
-    body?: string | Uint8Array,
-    headers: Record<string, string> = {},
-  ): Promise<RawResponse> {
+  private async send(method: string, path: string, body?: string | Uint8Array, headers: Record<string, string> = {}): Promise<RawResponse> {
     try {
-      const res = await fetch(this.url + path, {
-        method,
-        // fetch asks for gzip by default; like tritonclient, ask for plain bodies so the server does not
-        // spend CPU compressing tensors (which would also skew perf numbers).
-        headers: { 'Accept-Encoding': 'identity', ...headers },
-        // Request bodies are always built in fresh (non-shared) ArrayBuffers.
-        body: body as string | Uint8Array<ArrayBuffer> | undefined,
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      return { status: res.status, headers: res.headers, body: new Uint8Array(await res.arrayBuffer()) };
+      return await this.transport.send(method, path, body, headers);
     } catch (e) {
       throw this.unreachable(e);
     }
   }
 
   private unreachable(e: unknown): OfsError {
-    return ofsError('OFS_SERVER_UNREACHABLE', this.url, describeFetchFailure(e, this.timeoutMs));
+    return ofsError('OFS_SERVER_UNREACHABLE', this.url, describeFetchFailure(e));
   }
 }
 
@@ -181,25 +176,17 @@ function errorMessage(res: RawResponse): string {
   return text === '' ? '(empty body)' : text.slice(0, 500);
 }
 
-/** undici hides the socket error in `cause` (sometimes an AggregateError of per-address attempts). */
-function describeFetchFailure(e: unknown, timeoutMs: number): string {
-  if (e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError')) {
-    return `no answer within ${timeoutMs} ms`;
-  }
-  const cause = e instanceof Error ? (e.cause as { code?: unknown; message?: unknown; errors?: unknown[] } | undefined) : undefined;
-  const inner = cause?.errors?.[0] as { code?: unknown; message?: unknown } | undefined;
-  const code = cause?.code ?? inner?.code;
-  if (typeof code === 'string') {
-    const known: Record<string, string> = {
-      ECONNREFUSED: 'connection refused',
-      ENOTFOUND: 'host not found',
-      ECONNRESET: 'connection reset',
-      EHOSTUNREACH: 'host unreachable',
-      ETIMEDOUT: 'connection timed out',
-      UND_ERR_SOCKET: 'the server closed the connection',
-    };
-    return known[code] ?? code;
-  }
-  if (typeof cause?.message === 'string' && cause.message !== '') return cause.message;
+const SOCKET_ERRORS: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host not found',
+  ECONNRESET: 'connection reset',
+  EHOSTUNREACH: 'host unreachable',
+  ETIMEDOUT: 'connection timed out',
+  EPIPE: 'the server closed the connection',
+};
+
+function describeFetchFailure(e: unknown): string {
+  if (e instanceof TransportError) return (e.code !== undefined ? SOCKET_ERRORS[e.code] : undefined) ?? e.message;
   return e instanceof Error ? e.message : String(e);
 }

@@ -22,6 +22,8 @@ export interface InferenceClient {
   getInferenceStatistics(model?: string, version?: string): Promise<InferenceStatisticsResponse>;
   getModelRepositoryIndex(options?: { ready?: boolean }): Promise<RepositoryIndexEntry[]>;
   infer(model: string, inputs: readonly InferInput[], options?: InferOptions): Promise<InferResult>;
+  /** The request encoded once, sent by each call of the returned function (perf's load loop). */
+  prepareInfer(model: string, inputs: readonly InferInput[], options?: InferOptions): () => Promise<InferResult>;
   /** Releases connections; the client is unusable afterwards. */
   close(): void;
 }
@@ -45,6 +47,5 @@ export function parseProtocol(text: string | undefined): ClientProtocol {
 export function createInferenceClient(protocol: ClientProtocol, options: Partial<ClientOptions> = {}): InferenceClient {
   const url = options.url ?? DEFAULT_URLS[protocol];
   if (protocol === 'grpc') return new GrpcInferenceServerClient({ url, timeoutMs: options.timeoutMs });
-  // fetch's pooled keep-alive sockets need no closing; close() exists for the interface's sake.
   return new InferenceServerClient({ url, timeoutMs: options.timeoutMs });
 }

@@ -89,6 +89,12 @@ describe('ofserve CLI flags', () => {
     expect(calls.perf?.[0]).toMatchObject({ model: 'resnet', url: 'host:8000', protocol: 'http', batchSize: 4, concurrencyRange: '1:4:1', requestCount: 50, measurementIntervalMs: 2000 });
   });
 
+  it("perf takes perf_analyzer's -p for the measurement interval", async () => {
+    const r = await run(['perf', '-m', 'resnet', '-p', '1500']);
+    expect(r.code, r.err).toBe(0);
+    expect(calls.perf?.[0]).toMatchObject({ measurementIntervalMs: 1500 });
+  });
+
   it("perf takes perf_analyzer's repeatable --shape NAME:dims, which its variable-dims error asks for", async () => {
     const r = await run(['perf', '-m', 'm', '--shape', 'INPUT_0:3,224,224', '--shape', 'a:b:7']);
     expect(r.code, r.err).toBe(0);

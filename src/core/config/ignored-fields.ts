@@ -1,5 +1,6 @@
 import type { ModelConfig, ModelInput, ModelOutput } from './model-config.js';
 import { BACKEND_ONEFLOW, BACKEND_ONNXRUNTIME, CLASSIFY_DEFAULT_PARAMETER, PLATFORM_ONNX } from './constants.js';
+import { INTRA_OP_THREAD_COUNT } from './thread-parameters.js';
 
 /**
  * The fields of config.pbtxt that ofserve parses (so a Triton or OneFlow-Serving config loads) but does
@@ -11,7 +12,7 @@ import { BACKEND_ONEFLOW, BACKEND_ONNXRUNTIME, CLASSIFY_DEFAULT_PARAMETER, PLATF
  * data_type, dims, label_filename), instance_group (name, kind, count, gpus), default_model_filename,
  * dynamic_batching (preferred_batch_size, max_queue_delay_microseconds, preserve_ordering,
  * priority_levels, default_priority_level, default_queue_policy, priority_queue_policy), model_warmup,
- * response_cache.
+ * response_cache, parameters["intra_op_thread_count"] (onnxruntime and oneflow backends).
  * Everything else is in the table below. Fields the parser refuses outright (sequence_batching,
  * model_operations, …) never get this far.
  */
@@ -76,10 +77,10 @@ const RULES: readonly Rule[] = [
   { find: group('host_policy'), instead: 'instances use the default host settings' },
 ];
 
-/** Parameter keys each backend reads (none today); parameters of other backends are theirs to check. */
+/** Parameter keys each backend reads; parameters of other backends are theirs to check. */
 const PARAMETERS_READ: Readonly<Record<string, readonly string[]>> = {
-  [BACKEND_ONEFLOW]: [],
-  [BACKEND_ONNXRUNTIME]: [],
+  [BACKEND_ONEFLOW]: [INTRA_OP_THREAD_COUNT],
+  [BACKEND_ONNXRUNTIME]: [INTRA_OP_THREAD_COUNT],
 };
 
 /** What ofserve does instead of a parameter its backend does not read; OneFlow-Serving's keys by name. */
@@ -87,7 +88,8 @@ function parameterInstead(key: string, backend: string): string {
   if (key === 'xrt') {
     return 'OneFlow XRT (TensorRT / OpenVINO / XLA) is not used: the model runs on onnxruntime on the CPU, or on ofserve\'s CUDA backend for KIND_GPU';
   }
-  return `backend '${backend}' reads no parameters, so this one has no effect`;
+  const read = PARAMETERS_READ[backend] ?? [];
+  return read.length === 0 ? `backend '${backend}' reads no parameters, so this one has no effect` : `backend '${backend}' reads only ${read.join(', ')}, so this one has no effect`;
 }
 
 function backendOf(config: ModelConfig): string | undefined {

@@ -10,6 +10,7 @@ import {
 } from '../config/constants.js';
 import { dtypeFromConfig } from '../tensor/dtype.js';
 import { ignoredFields } from '../config/ignored-fields.js';
+import { INTRA_OP_THREAD_COUNT, MAX_INTRA_OP_THREADS, intraOpThreads } from '../config/thread-parameters.js';
 import type { Problem } from '../problem.js';
 import { ERRORS } from '../../errors.js';
 
@@ -286,6 +287,20 @@ export function checkDynamicBatching(config: ModelConfig, ctx: RuleContext): Pro
   return problems;
 }
 
+/** parameters["intra_op_thread_count"]: a whole number (0 keeps ofserve's share of the cores). */
+export function checkThreadParameters(config: ModelConfig, ctx: RuleContext): Problem[] {
+  const read = intraOpThreads(config);
+  if (read.ok) return [];
+  return [
+    error(
+      ctx,
+      `parameters[${JSON.stringify(INTRA_OP_THREAD_COUNT)}]`,
+      `'${read.text}' is not a thread count from 0 to ${MAX_INTRA_OP_THREADS}`,
+      'set string_value to a whole number, e.g. "1" per instance for throughput or the core count for one low-latency instance; "0" or no parameter shares the cores among the instances',
+    ),
+  ];
+}
+
 /** One warning per field that is parsed but not acted on (see ignoredFields). */
 export function checkIgnoredFields(config: ModelConfig, ctx: RuleContext): Problem[] {
   return ignoredFields(config).map(({ field, instead }) => ({
@@ -307,6 +322,7 @@ export function checkConfig(config: ModelConfig, ctx: RuleContext, opts: { gpuAv
     ...checkOneflowIoNames(config, ctx),
     ...checkInstanceGroups(config, ctx, opts.gpuAvailable, opts.strict),
     ...checkDynamicBatching(config, ctx),
+    ...checkThreadParameters(config, ctx),
     ...checkIgnoredFields(config, ctx),
   ];
 }

@@ -1,6 +1,7 @@
 import { isOfsError, ofsError } from '../../errors.js';
 import type { BackendRegistry, DeviceKind, ModelSource, Session, SessionOptions } from '../backend.js';
 import type { ModelConfig } from '../config/model-config.js';
+import { intraOpThreads } from '../config/thread-parameters.js';
 import type { Logger } from '../log.js';
 
 /**
@@ -33,14 +34,16 @@ export interface InstancePlan {
 
 /**
  * The instances of a (normalized) config, in group order. `threads` (the intra-op threads of the
- * machine) is shared among them, at least one each; an empty instance_group still gives one CPU
- * instance so a model always has a session.
+ * machine) is shared among them, at least one each, unless the config sets intra_op_thread_count (as
+ * for Triton's onnxruntime backend); an empty instance_group still gives one CPU instance so a model
+ * always has a session.
  */
 export function planInstances(config: ModelConfig, threads: number): InstancePlan[] {
   const configured = config.instance_group ?? [];
   const groups = configured.length > 0 ? configured : [{ kind: 'KIND_CPU' as const, count: 1 }];
   const total = Math.max(1, groups.reduce((n, g) => n + (g.count ?? 1), 0));
-  const perInstance = Math.max(1, Math.floor(threads / total));
+  const asked = intraOpThreads(config);
+  const perInstance = (asked.ok ? asked.threads : undefined) ?? Math.max(1, Math.floor(threads / total));
   const maxBatch = Math.max(1, config.max_batch_size ?? 0);
   const plan: InstancePlan[] = [];
   for (const group of groups) {

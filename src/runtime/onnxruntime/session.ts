@@ -3,6 +3,7 @@ import type { Session } from '../../core/backend.js';
 import type { ValueInfo } from '../../core/graph/ir.js';
 import type { Tensor } from '../../core/tensor/tensor.js';
 import type { FromWorker, ToWorker } from './protocol.js';
+import { StagingPool } from './staging-pool.js';
 
 /** The part of worker_threads.Worker a session uses; tests substitute a fake to crash it at will. */
 export interface WorkerLike {
@@ -22,13 +23,15 @@ interface Pending {
 const CLOSE_GRACE_MS = 5000;
 
 /**
- * Copies a caller's tensor into a buffer of its own. Transferring the caller's ArrayBuffer instead would
- * detach it under them, and request tensors are usually views into one larger body buffer; the copy
- * also fixes alignment, and costs far less than the inference it feeds. (`new Uint8Array(view)` copies;
- * `Buffer#slice` would not.)
+ * Copies a caller's tensor into a staging buffer of the session's own. Transferring the caller's
+ * ArrayBuffer instead would detach it under them, and request tensors are usually views into one larger
+ * body buffer; the copy also fixes alignment, and into a reused buffer it costs a memcpy, far less than
+ * the inference it feeds.
  */
-function ownedCopy(t: Tensor): Tensor {
-  return { name: t.name, datatype: t.datatype, shape: [...t.shape], data: new Uint8Array(t.data) };
+function stagedCopy(t: Tensor, pool: StagingPool): Tensor {
+  const data = new Uint8Array(pool.take(t.data.byteLength));
+  data.set(t.data);
+  return { name: t.name, datatype: t.datatype, shape: [...t.shape], data };
 }
 
 export class OrtSession implements Session {
@@ -36,6 +39,7 @@ export class OrtSession implements Session {
   readonly outputs: readonly ValueInfo[];
   readonly #worker: WorkerLike;
   readonly #pending = new Map<number, Pending>();
+  readonly #staging = new StagingPool();
   #nextId = 1;
   /** Set once the worker is gone; every later run() rejects with it. */
   #dead: OfsError | undefined;
@@ -58,7 +62,7 @@ export class OrtSession implements Session {
   run(inputs: readonly Tensor[], outputNames?: readonly string[]): Promise<Tensor[]> {
     if (this.#dead) return Promise.reject(this.#dead);
     const id = this.#nextId++;
-    const owned = inputs.map(ownedCopy);
+    const owned = inputs.map((t) => stagedCopy(t, this.#staging));
     return new Promise<Tensor[]>((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
       const msg: ToWorker = { type: 'run', id, inputs: owned, ...(outputNames ? { outputNames: [...outputNames] } : {}) };
@@ -84,6 +88,7 @@ export class OrtSession implements Session {
 
   #onMessage(msg: FromWorker): void {
     if (msg.type !== 'result' && msg.type !== 'run-failed') return;
+    for (const buffer of msg.inputs) this.#staging.give(buffer);
     const pending = this.#pending.get(msg.id);
     if (!pending) return;
     this.#pending.delete(msg.id);

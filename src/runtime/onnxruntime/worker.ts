@@ -11,11 +11,14 @@ import { fromOrtTensor, toOrtTensor } from './tensors.js';
 const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 function post(port: MessagePort, msg: FromWorker): void {
-  const transfer = msg.type === 'result' ? msg.outputs.map((t) => t.data.buffer as ArrayBuffer) : [];
-  port.postMessage(msg, transfer);
+  const outputs = msg.type === 'result' ? msg.outputs.map((t) => t.data.buffer as ArrayBuffer) : [];
+  const inputs = msg.type === 'result' || msg.type === 'run-failed' ? msg.inputs : [];
+  port.postMessage(msg, [...outputs, ...inputs]);
 }
 
 async function run(session: ort.InferenceSession, msg: Extract<ToWorker, { type: 'run' }>): Promise<FromWorker> {
+  // Distinct buffers only: two inputs may share one, and a buffer can be transferred once.
+  const inputs = [...new Set(msg.inputs.map((t) => t.data.buffer as ArrayBuffer))];
   try {
     const feeds: Record<string, ort.Tensor> = {};
     for (const t of msg.inputs) feeds[t.name] = toOrtTensor(t);
@@ -26,9 +29,9 @@ async function run(session: ort.InferenceSession, msg: Extract<ToWorker, { type:
       if (!t) throw new Error(`onnxruntime returned no output '${name}'`);
       return fromOrtTensor(name, t);
     });
-    return { type: 'result', id: msg.id, outputs };
+    return { type: 'result', id: msg.id, outputs, inputs };
   } catch (e) {
-    return { type: 'run-failed', id: msg.id, message: errorMessage(e) };
+    return { type: 'run-failed', id: msg.id, message: errorMessage(e), inputs };
   }
 }
 
@@ -40,6 +43,9 @@ async function main(port: MessagePort, config: WorkerConfig, load: LoadMessage):
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
       executionProviders: ['cpu'],
+      // onnxruntime's pool threads spin between operators by default. In a server they would spin on
+      // the cores the event loop, the other instances and the clients need; measured in bench/README.md.
+      extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
     });
   } catch (e) {
     // With no message listener nothing keeps this thread alive: it exits after the message goes out.

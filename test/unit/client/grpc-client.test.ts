@@ -72,6 +72,13 @@ describe('GrpcInferenceServerClient against the gRPC endpoint', () => {
     expect(only.outputNames()).toEqual(['OUTPUT1']);
   });
 
+  it('sends a prepared request as many times as asked, with the values it had when prepared', async () => {
+    const values = Int32Array.from(range16);
+    const send = client.prepareInfer('simple', [inferInput('INPUT0', 'INT32', [1, 16], values), inferInput('INPUT1', 'INT32', [1, 16], ones16)]);
+    values.fill(100);
+    for (let i = 0; i < 2; i++) expect(Array.from((await send()).asFloat32('OUTPUT0'))).toEqual(Array.from(range16, (v) => v + 1));
+  });
+
   it('sends and receives messages over gRPC\'s 4 MB default', async () => {
     const values = Float32Array.from({ length: 4 * 300_000 }, (_, i) => i % 977);
     const result = await client.infer('wide', [inferInput('INPUT', 'FP32', [4, 300_000], values)]);

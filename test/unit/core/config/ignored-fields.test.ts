@@ -28,11 +28,17 @@ describe('ignoredFields', () => {
     expect(found[0].instead).toMatch(/onnxruntime/);
   });
 
-  it('reports parameters of the onnxruntime backend (explicit or via platform), but not of other backends', () => {
-    const p = 'parameters { key: "intra_op_thread_count" value { string_value: "2" } }';
-    expect(fields(`backend: "onnxruntime" ${p}`)).toEqual(['parameters["intra_op_thread_count"]']);
-    expect(fields(`platform: "onnxruntime_onnx" ${p}`)).toEqual(['parameters["intra_op_thread_count"]']);
+  it('reports parameters of the onnxruntime backend (explicit or via platform) it does not read, but not of other backends', () => {
+    const p = 'parameters { key: "enable_mem_arena" value { string_value: "0" } }';
+    expect(fields(`backend: "onnxruntime" ${p}`)).toEqual(['parameters["enable_mem_arena"]']);
+    expect(fields(`platform: "onnxruntime_onnx" ${p}`)).toEqual(['parameters["enable_mem_arena"]']);
     expect(fields(`backend: "someone_elses" ${p}`)).toEqual([]);
+  });
+
+  it('reads intra_op_thread_count, as Triton\'s onnxruntime backend does, for onnxruntime and oneflow models', () => {
+    const p = 'parameters { key: "intra_op_thread_count" value { string_value: "2" } }';
+    expect(fields(`backend: "onnxruntime" ${p}`)).toEqual([]);
+    expect(fields(`backend: "oneflow" ${p}`)).toEqual([]);
   });
 
   it('lists every set field of the table with its path', () => {

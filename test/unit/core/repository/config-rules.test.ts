@@ -9,6 +9,7 @@ import {
   checkIoDeclarations,
   checkModelName,
   checkOneflowIoNames,
+  checkThreadParameters,
 } from '../../../../src/core/repository/config-rules.js';
 import { SEED_CONFIG } from '../../../fixtures/repo.js';
 
@@ -152,5 +153,16 @@ instance_group [ { count: 1 kind: KIND_CPU rate_limiter { resources [ { name: "R
       expect.objectContaining({ severity: 'warning', field: 'instance_group[1].rate_limiter', message: expect.stringMatching(/^ofserve ignores this field: instances run whenever/) }),
       expect.objectContaining({ severity: 'warning', field: 'parameters["xrt"]', message: expect.stringContaining('XRT') }),
     ]);
+  });
+
+  it('accept intra_op_thread_count as a whole number and name the parameter when it is not one', () => {
+    const withThreads = (value: string): ModelConfig => ({ ...seed(), parameters: { intra_op_thread_count: { string_value: value } } });
+    expect(checkThreadParameters(withThreads('2'), ctx)).toEqual([]);
+    expect(checkThreadParameters(withThreads('0'), ctx)).toEqual([]);
+    for (const bad of ['two', '-1', '1.5', '99999']) {
+      expect(checkThreadParameters(withThreads(bad), ctx)).toEqual([
+        expect.objectContaining({ severity: 'error', field: 'parameters["intra_op_thread_count"]', message: expect.stringContaining(`'${bad}'`) }),
+      ]);
+    }
   });
 });

@@ -51,6 +51,12 @@ describe('planInstances', () => {
     expect(planInstances({}, 1)).toEqual([{ kind: 'KIND_CPU', threads: 1, maxBatch: 1 }]);
     expect(planInstances({ instance_group: [{ kind: 'KIND_CPU', count: 4 }] }, 2).every((p) => p.threads === 1)).toBe(true);
   });
+
+  it('gives each instance intra_op_thread_count threads when the config sets it, and shares the cores when it is 0', () => {
+    const config = (value: string) => ({ instance_group: [{ kind: 'KIND_CPU' as const, count: 2 }], parameters: { intra_op_thread_count: { string_value: value } } });
+    expect(planInstances(config('3'), 2).map((p) => p.threads)).toEqual([3, 3]);
+    expect(planInstances(config('0'), 4).map((p) => p.threads)).toEqual([2, 2]);
+  });
 });
 
 describe('BackendPlacement', () => {

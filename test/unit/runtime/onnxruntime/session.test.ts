@@ -43,8 +43,8 @@ describe('OrtSession', () => {
     const b = s.run([input], ['y']);
     const [idA, idB] = runIds(w) as [number, number];
     const out = (name: string): Tensor => ({ name, datatype: 'FP32', shape: [1], data: new Uint8Array(4) });
-    w.reply({ type: 'result', id: idB, outputs: [out('from-b')] });
-    w.reply({ type: 'run-failed', id: idA, message: 'boom' });
+    w.reply({ type: 'result', id: idB, outputs: [out('from-b')], inputs: [] });
+    w.reply({ type: 'run-failed', id: idA, message: 'boom', inputs: [] });
     expect((await b)[0]!.name).toBe('from-b');
     const e = await failure(a);
     expect(isOfsError(e) && e.code).toBe('OFS_BACKEND_FAILED');
@@ -65,6 +65,22 @@ describe('OrtSession', () => {
     expect(sent.byteLength).toBe(4);
   });
 
+  it('stages the next run in the buffer the worker handed back, and copies the new values into it', async () => {
+    const w = new FakeWorker();
+    const s = new OrtSession(w, [], []);
+    const sent = (i: number) => (w.posted[i]!.msg as Extract<ToWorker, { type: 'run' }>).inputs[0]!.data;
+    const first = s.run([{ ...input, data: new Uint8Array([1, 2, 3, 4]) }]);
+    const staged = sent(0).buffer as ArrayBuffer;
+    w.reply({ type: 'result', id: runIds(w)[0]!, outputs: [], inputs: [staged] });
+    await first;
+    void s.run([{ ...input, data: new Uint8Array([5, 6, 7, 8]) }]);
+    expect(sent(1).buffer).toBe(staged);
+    expect(Array.from(sent(1))).toEqual([5, 6, 7, 8]);
+    // Two runs in flight never share a staging buffer.
+    void s.run([{ ...input, data: new Uint8Array([9, 9, 9, 9]) }]);
+    expect(sent(2).buffer).not.toBe(staged);
+  });
+
   it('rejects every pending run and every later run when the worker crashes', async () => {
     const w = new FakeWorker();
     const s = new OrtSession(w, [], []);
@@ -79,7 +95,7 @@ describe('OrtSession', () => {
     }
     expect((await failure(s.run([input]))).message).toMatch(/worker crashed/);
     // A result arriving after the crash is ignored rather than resolving a rejected run.
-    w.reply({ type: 'result', id: 1, outputs: [] });
+    w.reply({ type: 'result', id: 1, outputs: [], inputs: [] });
   });
 
   it('treats an unexpected worker exit as a crash', async () => {
