@@ -142,9 +142,12 @@ try {
       await perf({ model: 'resnet50_oneflow', url, protocol: setup.protocol, concurrencyRange: '1', requestCount: 5 });
       const r = await perf({ model: 'resnet50_oneflow', url, protocol: setup.protocol, concurrencyRange: setup.concurrency, measurementIntervalMs: seconds * 1000, maxTrials: trials });
       for (const l of r.levels) {
-        const row = { setup: setup.name, protocol: setup.protocol, concurrency: l.concurrency, images_per_s: round(l.throughput), p50_ms: round(l.latencyUs.p50 / 1000), p99_ms: round(l.latencyUs.p99 / 1000) };
+        // The server's own view: compute is dispatch to result (worker hand-off included), request is
+        // arrival of the whole body to the answer; the client's latency minus these is transport.
+        const server = l.server ? { server_request_ms: round(l.server.avgRequestUs / 1000), server_compute_ms: round(l.server.avgComputeInferUs / 1000) } : {};
+        const row = { setup: setup.name, protocol: setup.protocol, concurrency: l.concurrency, images_per_s: round(l.throughput), p50_ms: round(l.latencyUs.p50 / 1000), p99_ms: round(l.latencyUs.p99 / 1000), avg_ms: round(l.latencyUs.avg / 1000), ...server };
         results.served.push(row);
-        console.log(`served  ${setup.name.padEnd(44)} c=${l.concurrency}: ${row.images_per_s} img/s, p50 ${row.p50_ms} ms, p99 ${row.p99_ms} ms`);
+        console.log(`served  ${setup.name.padEnd(44)} c=${l.concurrency}: ${row.images_per_s} img/s, p50 ${row.p50_ms} ms, p99 ${row.p99_ms} ms (avg ${row.avg_ms}, server ${row.server_request_ms ?? '?'}, compute ${row.server_compute_ms ?? '?'})`);
       }
     } finally {
       await server.stop();

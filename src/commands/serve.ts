@@ -24,6 +24,7 @@ import { createLatencyMetrics } from '../server/metrics/latency.js';
 import { applyHttpRestrictions } from '../server/http/restricted-api.js';
 import { grpcServerCredentials, type GrpcTlsOptions } from '../server/grpc/tls.js';
 import { createMetricsRegistry } from '../server/metrics/registry.js';
+import { tuneHeapForServing } from '../server/heap-tuning.js';
 
 /**
  * The composition root of `ofserve serve`: registers the backends, loads the store through the
@@ -161,6 +162,7 @@ async function listenOn<T>(flag: string, host: string, port: number, listen: () 
 
 export async function serve(opts: ServeOptions): Promise<RunningServer> {
   checkOptions(opts);
+  tuneHeapForServing();
   const log = opts.logger ?? (opts.quiet ? silentLogger : createLogger({ verbose: opts.logVerbose }));
   const storeDirs = (typeof opts.modelStore === 'string' ? [opts.modelStore] : opts.modelStore).map((d) => path.resolve(opts.cwd, d));
   const storeDir = storeDirs[0] ?? path.resolve(opts.cwd, 'model_repository');

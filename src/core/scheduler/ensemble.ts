@@ -106,6 +106,12 @@ export class EnsembleScheduler implements Scheduler {
     let running = 0;
     return new Promise((resolve, reject) => {
       let failed = false;
+      let failure: unknown;
+      // As Triton's ensemble: after a step fails nothing new starts, and the ensemble answers once the
+      // steps still running have settled, so nothing reads the request's tensors after it has answered.
+      const settleFailure = (): void => {
+        if (running === 0) reject(failure);
+      };
       const launch = (): void => {
         if (failed) return;
         for (const step of needed) {
@@ -115,6 +121,7 @@ export class EnsembleScheduler implements Scheduler {
           this.#runStep(step, tensors, request).then(
             (result) => {
               running -= 1;
+              if (failed) return settleFailure();
               for (const [out, t] of step.outputs) {
                 const tensor = result.outputs.find((o) => o.name === out);
                 if (tensor) tensors.set(t, renamed(tensor, t));
@@ -129,9 +136,11 @@ export class EnsembleScheduler implements Scheduler {
             },
             (e: unknown) => {
               running -= 1;
-              if (failed) return;
-              failed = true;
-              reject(this.#stepError(step, e));
+              if (!failed) {
+                failed = true;
+                failure = this.#stepError(step, e);
+              }
+              settleFailure();
             },
           );
         }

@@ -25,7 +25,7 @@ export type ToWorker =
   /** Release the ORT session (its native memory is not reclaimed by terminate()) and exit. */
   | { readonly type: 'close' };
 
-/** `inputs`: the run's input buffers, transferred back so the session can reuse them (StagingPool). */
+/** `inputs`: the run's input buffers, transferred back so the session can reuse them (BufferPool). */
 export type FromWorker =
   | { readonly type: 'ready' }
   | { readonly type: 'load-failed'; readonly message: string }

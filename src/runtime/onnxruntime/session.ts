@@ -3,7 +3,7 @@ import type { Session } from '../../core/backend.js';
 import type { ValueInfo } from '../../core/graph/ir.js';
 import type { Tensor } from '../../core/tensor/tensor.js';
 import type { FromWorker, ToWorker } from './protocol.js';
-import { StagingPool } from './staging-pool.js';
+import { BufferPool } from '../../core/buffer-pool.js';
 
 /** The part of worker_threads.Worker a session uses; tests substitute a fake to crash it at will. */
 export interface WorkerLike {
@@ -28,7 +28,7 @@ const CLOSE_GRACE_MS = 5000;
  * body buffer; the copy also fixes alignment, and into a reused buffer it costs a memcpy, far less than
  * the inference it feeds.
  */
-function stagedCopy(t: Tensor, pool: StagingPool): Tensor {
+function stagedCopy(t: Tensor, pool: BufferPool): Tensor {
   const data = new Uint8Array(pool.take(t.data.byteLength));
   data.set(t.data);
   return { name: t.name, datatype: t.datatype, shape: [...t.shape], data };
@@ -39,7 +39,7 @@ export class OrtSession implements Session {
   readonly outputs: readonly ValueInfo[];
   readonly #worker: WorkerLike;
   readonly #pending = new Map<number, Pending>();
-  readonly #staging = new StagingPool();
+  readonly #staging = new BufferPool();
   #nextId = 1;
   /** Set once the worker is gone; every later run() rejects with it. */
   #dead: OfsError | undefined;

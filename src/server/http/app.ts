@@ -11,6 +11,7 @@ import { parseJsonBounded } from '../../protocol/json-scan.js';
 import { HEADER_INFERENCE_LENGTH, type V2RepositoryIndexRequest } from '../../protocol/v2-types.js';
 import type { DataPlane } from '../dataplane.js';
 import { BodyAbortedError, readBody } from './body.js';
+import { BodyBuffers } from './body-lease.js';
 import { ACCEPTED_ENCODINGS, decodeRequestBody, unsupportedEncodingErrors } from './encoding.js';
 import { registerConsole, type ConsoleOptions } from './console.js';
 import { handleInfer } from './infer.js';
@@ -137,15 +138,28 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   // Triton's server ignores such expectations, so a client sending one must still be served.
   app.server.on('checkExpectation', (req, res) => app.server.emit('request', req, res));
   app.removeAllContentTypeParsers();
+  const bodyBuffers = new BodyBuffers();
   app.addContentTypeParser('*', (request, payload, done) => {
     const { limit, tooLarge } = bodyBound(request, limits);
     const timedOut = () =>
       ofsError('OFS_HTTP_BODY_TIMEOUT', `no part of the request body arrived for ${limits.bodyTimeoutMs / 1000} s`, '--http-body-timeout-secs');
-    readBody(payload, request.headers['content-length'], { limit, idleMs: limits.bodyTimeoutMs, tooLarge, timedOut })
-      .then((raw) => decodeRequestBody(raw, request.headers['content-encoding'] as string | undefined, limit, tooLarge))
+    const contentLength = request.headers['content-length'];
+    const coding = request.headers['content-encoding'] as string | undefined;
+    // A compressed body is inflated into a buffer of its own, so only identity bodies are pooled.
+    const size = contentLength !== undefined && /^\d+$/.test(contentLength) && coding === undefined ? Number(contentLength) : undefined;
+    const pooled = size !== undefined && size <= limit ? bodyBuffers.take(size) : undefined;
+    const into = pooled ? Buffer.from(pooled, 0, size) : undefined;
+    readBody(payload, contentLength, { limit, idleMs: limits.bodyTimeoutMs, tooLarge, timedOut, into })
+      .then((raw) => decodeRequestBody(raw, coding, limit, tooLarge))
       .then(
-        (decoded) => done(null, decoded),
-        (e: Error) => done(e, undefined),
+        (decoded) => {
+          if (pooled) bodyBuffers.lend(request.raw, pooled);
+          done(null, decoded);
+        },
+        (e: Error) => {
+          if (pooled) bodyBuffers.giveBack(pooled);
+          done(e, undefined);
+        },
       );
   });
 
@@ -168,11 +182,17 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
       url,
       config,
       handler: async (request, reply) => {
-        const handler = handlers[request.method as 'GET' | 'POST'];
-        if (!handler) return sendError(reply, 405, 'Method Not Allowed');
-        if (!versionOk((request.params as Params).v)) return sendError(reply, 404, 'Not Found');
-        await handler(request, reply);
-        return reply;
+        const lease = bodyBuffers.lease(request.raw);
+        lease?.watch(reply.raw);
+        try {
+          const handler = handlers[request.method as 'GET' | 'POST'];
+          if (!handler) return sendError(reply, 405, 'Method Not Allowed');
+          if (!versionOk((request.params as Params).v)) return sendError(reply, 404, 'Not Found');
+          await handler(request, reply);
+          return reply;
+        } finally {
+          lease?.release('handler');
+        }
       },
     });
   };

@@ -82,6 +82,30 @@ describe('EnsembleScheduler', () => {
     expect(a.sessions[0].runs).toHaveLength(0);
   });
 
+  it('answers a failed request only after the steps still running have settled, as Triton does', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const slow = mapModel('slow', (x) => x, { before: () => gate });
+    const boom = mapModel('boom', () => {
+      throw new Error('kernel exploded');
+    });
+    const pipe = ensembleModel(
+      `name: "fan" platform: "ensemble" ${IO}
+       output [ { name: "A" data_type: TYPE_FP32 dims: [ 4 ] }, { name: "B" data_type: TYPE_FP32 dims: [ 4 ] } ]
+       ensemble_scheduling { step [ ${step('slow', 'IN', 'A')}, ${step('boom', 'IN', 'B')} ] }`,
+      new FakeCatalog().add(slow, boom),
+    );
+    let settled = false;
+    const answer = pipe.scheduler.enqueue(request([1, 2, 3, 4])).catch((e: unknown) => e).finally(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 50));
+    // 'boom' has failed, but 'slow' still holds the request's input: no answer yet.
+    expect(settled).toBe(false);
+    release();
+    const error = await answer;
+    expect((error as Error).message).toContain("step 1 (model 'boom')");
+    expect(slow.stats.snapshot().success.count).toBe(1);
+  });
+
   it('fails the request with the failing step named, keeping the step error status', async () => {
     const ok = mapModel('ok', (x) => x);
     const boom = mapModel('boom', () => {

@@ -1,11 +1,11 @@
 /**
- * ArrayBuffers for inputs on their way to a worker, reused instead of allocated per request. A fresh
- * 600 KB buffer per inference costs page faults and external-memory GC on the server's main thread
- * (measured in bench/README.md); a buffer that went to the worker and came back costs one memcpy.
- * Bounded: at most `perSize` spare buffers of one size and `maxBytes` in all, so a burst of large or
- * odd-sized requests leaves nothing behind beyond that.
+ * Large ArrayBuffers reused instead of allocated per request: request bodies (server/http) and inputs on
+ * their way to an onnxruntime worker. A fresh 600 KB buffer per request costs page faults and
+ * external-memory GC on the server's main thread (measured in bench/README.md); a reused one costs the
+ * memcpy that fills it. Bounded: at most `perSize` spare buffers of one size and `maxBytes` in all, so
+ * a burst of large or odd-sized requests leaves nothing behind beyond that.
  */
-export class StagingPool {
+export class BufferPool {
   readonly #spare = new Map<number, ArrayBuffer[]>();
   #bytes = 0;
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { StagingPool } from '../../../../src/runtime/onnxruntime/staging-pool.js';
+import { BufferPool } from '../../../src/core/buffer-pool.js';
 
-describe('StagingPool', () => {
+describe('BufferPool', () => {
   it('gives back a returned buffer of the same size, and a new one for other sizes', () => {
-    const pool = new StagingPool();
+    const pool = new BufferPool();
     const a = pool.take(16);
     pool.give(a);
     expect(pool.bytes).toBe(16);
@@ -14,7 +14,7 @@ describe('StagingPool', () => {
   });
 
   it('keeps at most perSize spares of a size and maxBytes in all, and ignores detached buffers', () => {
-    const pool = new StagingPool(2, 40);
+    const pool = new BufferPool(2, 40);
     for (let i = 0; i < 3; i++) pool.give(new ArrayBuffer(8));
     expect(pool.bytes).toBe(16);
     pool.give(new ArrayBuffer(32));
