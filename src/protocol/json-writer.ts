@@ -11,12 +11,18 @@ import { bfloat16ToNumber, halfToNumber } from '../core/tensor/half.js';
  * oversized response costs at most the limit), and long tensors yield to the event loop.
  */
 
+/**
+ * Chunks start small and double up to CHUNK: most responses are a few hundred bytes of JSON, and a
+ * 1 MB allocation for each of them was an mmap, a munmap and 1 MB of external memory for the GC to
+ * account per request (bench/README.md, "serving overhead").
+ */
+const FIRST_CHUNK = 16 * 1024;
 const CHUNK = 1024 * 1024;
 const ELEMENTS_PER_TURN = 1 << 18;
 
 export class ChunkWriter {
   readonly #chunks: Buffer[] = [];
-  #buf: Buffer = Buffer.allocUnsafe(CHUNK);
+  #buf: Buffer = Buffer.allocUnsafe(FIRST_CHUNK);
   #pos = 0;
   #total = 0;
   readonly #limit: number;
@@ -63,7 +69,7 @@ export class ChunkWriter {
 
   #flush(need: number): void {
     if (this.#pos > 0) this.#chunks.push(this.#buf.subarray(0, this.#pos));
-    this.#buf = Buffer.allocUnsafe(Math.max(CHUNK, need));
+    this.#buf = Buffer.allocUnsafe(Math.max(Math.min(CHUNK, this.#buf.length * 2), need));
     this.#pos = 0;
   }
 

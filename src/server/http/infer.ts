@@ -26,10 +26,13 @@ function clientGone(reply: FastifyReply): AbortSignal {
   return controller.signal;
 }
 
+/** Up to this size a body is joined into one Buffer: one write, no stream per response. */
+const SINGLE_WRITE_MAX = 256 * 1024;
+
 /** Small bodies go out as one Buffer (with Content-Length); large ones as a stream of their chunks. */
 async function payloadOf(encoded: EncodedBody, coding: Coding | undefined): Promise<Buffer | Readable> {
-  if (encoded.chunks.length <= 1) {
-    const body = encoded.chunks[0] ?? Buffer.alloc(0);
+  if (encoded.chunks.length <= 1 || encoded.length <= SINGLE_WRITE_MAX) {
+    const body = encoded.chunks.length === 1 ? (encoded.chunks[0] as Buffer) : Buffer.concat(encoded.chunks, encoded.length);
     return coding ? encodeBody(body, coding) : body;
   }
   const stream = Readable.from(encoded.chunks, { objectMode: false });

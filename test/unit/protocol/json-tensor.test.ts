@@ -86,5 +86,18 @@ describe('tensor → JSON (writeTensorJson)', () => {
     const parsed = JSON.parse(Buffer.concat(chunks).toString()) as number[];
     expect(parsed.length).toBe(values.length);
     expect(parsed.findIndex((v, i) => v !== values[i])).toBe(-1);
+    // Chunks grow from small to at most 1 MB, so a short response does not cost a 1 MB allocation.
+    expect(chunks[0]!.buffer.byteLength).toBeLessThanOrEqual(16 * 1024);
+    expect(Math.max(...chunks.map((c) => c.buffer.byteLength))).toBeLessThanOrEqual(1024 * 1024);
+  });
+
+  it('keeps a short response in one small chunk', async () => {
+    const w = new ChunkWriter(1 << 20, () => {
+      throw new Error('over');
+    });
+    w.ascii('{"model_name":"m","outputs":[]}');
+    const chunks = w.finish();
+    expect(chunks).toHaveLength(1);
+    expect(chunks[0]!.buffer.byteLength).toBeLessThanOrEqual(16 * 1024);
   });
 });
