@@ -233,11 +233,12 @@ describe('DynamicBatchScheduler queue policy', () => {
 
   it('serves a timed-out request later under DELAY instead of rejecting it', async () => {
     const { session, release } = gated();
-    const s = batcher(session, { default_queue_policy: { default_timeout_microseconds: 1_000, timeout_action: 'DELAY' } });
+    const s = batcher(session, { default_queue_policy: { default_timeout_microseconds: 1_000, timeout_action: 'DELAY', allow_timeout_override: true } });
     const running = s.enqueue(req(1));
     const delayed = s.enqueue(req(2));
     await new Promise((r) => setTimeout(r, 20));
-    const onTime = s.enqueue(req(3));
+    // A long timeout of its own, so a slow machine cannot make this one late too before release().
+    const onTime = s.enqueue(req(3, { timeoutUs: 60_000_000 }));
     release();
     await Promise.all([running, delayed, onTime]);
     // The on-time request overtakes the one whose timeout passed.
