@@ -1,4 +1,5 @@
 import { ofsError, type OfsError } from '../errors.js';
+import { SOCKET_ERRORS } from './socket-errors.js';
 
 /**
  * A failed gRPC call as an OfsError, following the HTTP client's split: no connection or no answer in
@@ -24,20 +25,9 @@ function isStatus(e: unknown): e is GrpcStatusLike {
   return typeof e === 'object' && e !== null && typeof (e as { code?: unknown }).code === 'number' && typeof (e as { details?: unknown }).details === 'string';
 }
 
-/** The same words the HTTP client uses for the socket errors grpc-js folds into its details. */
-const SOCKET_ERRORS: Readonly<Record<string, string>> = {
-  ECONNREFUSED: 'connection refused',
-  ENOTFOUND: 'host not found',
-  EAI_AGAIN: 'host not found',
-  ECONNRESET: 'connection reset',
-  EHOSTUNREACH: 'host unreachable',
-  ENETUNREACH: 'host unreachable',
-  ETIMEDOUT: 'connection timed out',
-};
-
 function describeTransportFailure(details: string): string {
   const errno = /\b(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT)\b/.exec(details);
-  if (errno) return SOCKET_ERRORS[errno[1]];
+  if (errno) return SOCKET_ERRORS[errno[1] as string] as string;
   // grpc-js appends an empty "Resolution note:" to some of its messages.
   return details.replace(/\s*Resolution note:\s*$/, '').trim();
 }

@@ -5,6 +5,7 @@ import { decodeInferResponse, type InferResult } from './infer-result.js';
 import { HttpTransport, TransportError, type RawResponse } from './http-transport.js';
 import { encodeInferRequest, type EncodedInferRequest } from './request-encoder.js';
 import { normalizeServerUrl } from './server-url.js';
+import { SOCKET_ERRORS } from './socket-errors.js';
 import type {
   InferenceStatisticsResponse,
   ModelMetadata,
@@ -153,7 +154,7 @@ export class InferenceServerClient {
   }
 
   private unreachable(e: unknown): OfsError {
-    return ofsError('OFS_SERVER_UNREACHABLE', this.url, describeFetchFailure(e));
+    return ofsError('OFS_SERVER_UNREACHABLE', this.url, describeTransportFailure(e));
   }
 }
 
@@ -176,17 +177,7 @@ function errorMessage(res: RawResponse): string {
   return text === '' ? '(empty body)' : text.slice(0, 500);
 }
 
-const SOCKET_ERRORS: Readonly<Record<string, string>> = {
-  ECONNREFUSED: 'connection refused',
-  ENOTFOUND: 'host not found',
-  EAI_AGAIN: 'host not found',
-  ECONNRESET: 'connection reset',
-  EHOSTUNREACH: 'host unreachable',
-  ETIMEDOUT: 'connection timed out',
-  EPIPE: 'the server closed the connection',
-};
-
-function describeFetchFailure(e: unknown): string {
+function describeTransportFailure(e: unknown): string {
   if (e instanceof TransportError) return (e.code !== undefined ? SOCKET_ERRORS[e.code] : undefined) ?? e.message;
   return e instanceof Error ? e.message : String(e);
 }
