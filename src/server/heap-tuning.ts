@@ -12,13 +12,9 @@ export const SERVING_HEAP_GROWING_PERCENT = 300;
 
 const FLAG = '--heap-growing-percent';
 
-/** Sets the growth factor unless the user chose one (node flags or NODE_OPTIONS); returns whether it did. */
-export function tuneHeapForServing(
-  setFlags: (flags: string) => void = setFlagsFromString,
-  execArgv: readonly string[] = process.execArgv,
-  nodeOptions: string | undefined = process.env.NODE_OPTIONS,
-): boolean {
-  const chosen = [...execArgv, ...(nodeOptions ?? '').split(/\s+/)].some((a) => a === FLAG || a.startsWith(`${FLAG}=`) || a.startsWith('--heap_growing_percent'));
+/** Sets the growth factor unless the user gave node one (NODE_OPTIONS cannot carry it); returns whether it did. */
+export function tuneHeapForServing(setFlags: (flags: string) => void = setFlagsFromString, execArgv: readonly string[] = process.execArgv): boolean {
+  const chosen = execArgv.some((a) => a === FLAG || a.startsWith(`${FLAG}=`) || a.startsWith('--heap_growing_percent'));
   if (chosen) return false;
   setFlags(`${FLAG}=${SERVING_HEAP_GROWING_PERCENT}`);
   return true;

@@ -1,5 +1,6 @@
 import type { ModelConfig, ModelInput, ModelOutput } from './model-config.js';
-import { BACKEND_ONEFLOW, BACKEND_ONNXRUNTIME, CLASSIFY_DEFAULT_PARAMETER, PLATFORM_ONNX } from './constants.js';
+import { BACKEND_ONEFLOW, BACKEND_ONNXRUNTIME, CLASSIFY_DEFAULT_PARAMETER } from './constants.js';
+import { backendOf } from './backend-of.js';
 import { INTRA_OP_THREAD_COUNT } from './thread-parameters.js';
 
 /**
@@ -90,12 +91,6 @@ function parameterInstead(key: string, backend: string): string {
   }
   const read = PARAMETERS_READ[backend] ?? [];
   return read.length === 0 ? `backend '${backend}' reads no parameters, so this one has no effect` : `backend '${backend}' reads only ${read.join(', ')}, so this one has no effect`;
-}
-
-function backendOf(config: ModelConfig): string | undefined {
-  if (config.backend) return config.backend;
-  if (!config.platform || config.platform === PLATFORM_ONNX) return BACKEND_ONNXRUNTIME;
-  return undefined;
 }
 
 /** Every field set in `config` that ofserve does not act on, in table order, then parameters by key. */

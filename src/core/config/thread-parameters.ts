@@ -1,3 +1,5 @@
+import { backendOf } from './backend-of.js';
+import { BACKEND_ONEFLOW, BACKEND_ONNXRUNTIME } from './constants.js';
 import type { ModelConfig } from './model-config.js';
 
 /**
@@ -13,8 +15,13 @@ export const MAX_INTRA_OP_THREADS = 1024;
 
 export type IntraOpThreads = { readonly ok: true; readonly threads?: number } | { readonly ok: false; readonly text: string };
 
-/** `threads` is undefined when the key is absent or "0" (Triton's "use the default"). */
+/**
+ * `threads` is undefined when the key is absent or "0" (Triton's "use the default"), and for backends
+ * other than onnxruntime and oneflow (which runs on onnxruntime), where `validate` warns it is ignored.
+ */
 export function intraOpThreads(config: ModelConfig): IntraOpThreads {
+  const backend = backendOf(config);
+  if (backend !== BACKEND_ONNXRUNTIME && backend !== BACKEND_ONEFLOW) return { ok: true };
   const text = config.parameters?.[INTRA_OP_THREAD_COUNT]?.string_value;
   if (text === undefined) return { ok: true };
   const trimmed = text.trim();

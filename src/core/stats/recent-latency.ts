@@ -11,7 +11,7 @@ import type { StatsObserver } from './model-stats.js';
 
 /** prometheus-cpp's summary age, which Triton's latency summaries keep. */
 export const DEFAULT_RECENT_WINDOW_MS = 60_000;
-/** Enough for a meaningful p99 (20 samples above it) at 16 KiB per version. */
+/** Enough for a meaningful p99 (20 samples above it) at 32 KiB per version (two Float64Arrays). */
 export const DEFAULT_RECENT_CAPACITY = 2048;
 
 export interface VersionRef {

@@ -29,7 +29,7 @@ const CLOSE_GRACE_MS = 5000;
  * the inference it feeds.
  */
 function stagedCopy(t: Tensor, pool: BufferPool): Tensor {
-  const data = new Uint8Array(pool.take(t.data.byteLength));
+  const data = new Uint8Array(pool.take(t.data.byteLength), 0, t.data.byteLength);
   data.set(t.data);
   return { name: t.name, datatype: t.datatype, shape: [...t.shape], data };
 }
@@ -39,7 +39,8 @@ export class OrtSession implements Session {
   readonly outputs: readonly ValueInfo[];
   readonly #worker: WorkerLike;
   readonly #pending = new Map<number, Pending>();
-  readonly #staging = new BufferPool();
+  /** One run executes at a time per session, so two spares per capacity cover the next request. */
+  readonly #staging = new BufferPool(2, 16 * 2 ** 20);
   #nextId = 1;
   /** Set once the worker is gone; every later run() rejects with it. */
   #dead: OfsError | undefined;

@@ -12,8 +12,6 @@ import { BufferPool } from '../../core/buffer-pool.js';
 
 /** Bodies smaller than this are cheap to allocate; pooling them would only fragment the pool. */
 export const POOLED_BODY_MIN = 64 * 1024;
-/** Pooled capacities are rounded up to this, so bodies of nearly equal size share buffers. */
-const POOL_STEP = 64 * 1024;
 
 export class BodyLease {
   readonly #buffer: ArrayBuffer;
@@ -43,13 +41,14 @@ export class BodyBuffers {
 
   /** `maxBytes`: most bytes kept in spare body buffers. */
   constructor(maxBytes = 64 * 2 ** 20) {
+    // Several bodies are read at once under concurrency: more spares than a session's staging pool.
     this.#pool = new BufferPool(8, maxBytes);
   }
 
   /** A buffer for a body of `size` bytes, or undefined when the body is too small to pool. */
   take(size: number): ArrayBuffer | undefined {
     if (size < POOLED_BODY_MIN) return undefined;
-    return this.#pool.take(Math.ceil(size / POOL_STEP) * POOL_STEP);
+    return this.#pool.take(size);
   }
 
   /** A buffer that was never handed to a request (the body failed to arrive). */

@@ -1,3 +1,6 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InferenceServerClient } from '../../../src/client/http-client.js';
 import { inferInput } from '../../../src/client/infer-input.js';
@@ -166,5 +169,39 @@ describe('InferenceServerClient', () => {
     const e = await rejection(client.isServerLive());
     expect(e.code).toBe('OFS_SERVER_UNREACHABLE');
     expect(e.message).toContain('no answer within 100 ms');
+  });
+
+  it('says when the server closes the connection before answering, or in the middle of its answer', async () => {
+    const raw = async (handle: (res: import('node:http').ServerResponse) => void): Promise<Server> => {
+      const srv = createServer((req, res) => {
+        req.resume();
+        req.on('end', () => handle(res));
+      });
+      await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+      return srv;
+    };
+    const before = await raw((res) => res.socket?.destroy());
+    const middle = await raw((res) => {
+      res.writeHead(200, { 'content-length': '1000' });
+      res.write('{"partial":');
+      setTimeout(() => res.socket?.destroy(), 20);
+    });
+    try {
+      const url = (srv: Server) => `127.0.0.1:${(srv.address() as AddressInfo).port}`;
+      const e1 = await rejection(new InferenceServerClient({ url: url(before) }).getServerMetadata());
+      expect(e1.code).toBe('OFS_SERVER_UNREACHABLE');
+      expect(e1.message).toContain('the server closed the connection without answering');
+      const e2 = await rejection(new InferenceServerClient({ url: url(middle) }).getServerMetadata());
+      expect(e2.code).toBe('OFS_SERVER_UNREACHABLE');
+      expect(e2.message).toContain('the server closed the connection in the middle of its response');
+    } finally {
+      before.close();
+      middle.close();
+    }
+  });
+
+  it('reads a compressed answer from a server that ignores Accept-Encoding: identity', async () => {
+    const { client } = await serve(() => ({ status: 200, headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: gzipSync('{"name":"triton","version":"2","extensions":[]}') }));
+    expect((await client.getServerMetadata()).name).toBe('triton');
   });
 });

@@ -56,6 +56,8 @@ describe('planInstances', () => {
     const config = (value: string) => ({ instance_group: [{ kind: 'KIND_CPU' as const, count: 2 }], parameters: { intra_op_thread_count: { string_value: value } } });
     expect(planInstances(config('3'), 2).map((p) => p.threads)).toEqual([3, 3]);
     expect(planInstances(config('0'), 4).map((p) => p.threads)).toEqual([2, 2]);
+    // Only onnxruntime (and oneflow, run on it) reads it, as in Triton.
+    expect(planInstances({ ...config('3'), backend: 'image_preprocess' }, 2).map((p) => p.threads)).toEqual([1, 1]);
   });
 });
 

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { InferenceServerClient } from '../../../../src/client/http-client.js';
 import { inferInput } from '../../../../src/client/infer-input.js';
@@ -76,6 +76,7 @@ describe('pooled request bodies over a real socket', () => {
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : 0;
     const client = new InferenceServerClient({ url: `127.0.0.1:${port}` });
+    const lend = vi.spyOn(BodyBuffers.prototype, 'lend');
     try {
       for (let round = 0; round < 3; round++) {
         const values = Array.from({ length: 6 }, (_, i) => round * 10 + i + 1);
@@ -88,7 +89,12 @@ describe('pooled request bodies over a real socket', () => {
           expect(out.every((x) => x === values[i])).toBe(true);
         });
       }
+      // The bodies really went through the pool, and later rounds read into buffers earlier ones gave back.
+      const lent = lend.mock.calls.map(([, buffer]) => buffer);
+      expect(lent).toHaveLength(18);
+      expect(new Set(lent).size).toBeLessThan(lent.length);
     } finally {
+      lend.mockRestore();
       client.close();
     }
   });
