@@ -143,13 +143,11 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     const { limit, tooLarge } = bodyBound(request, limits);
     const timedOut = () =>
       ofsError('OFS_HTTP_BODY_TIMEOUT', `no part of the request body arrived for ${limits.bodyTimeoutMs / 1000} s`, '--http-body-timeout-secs');
-    const contentLength = request.headers['content-length'];
     const coding = request.headers['content-encoding'] as string | undefined;
+    let pooled: ArrayBuffer | undefined;
     // A compressed body is inflated into a buffer of its own, so only identity bodies are pooled.
-    const size = contentLength !== undefined && /^\d+$/.test(contentLength) && coding === undefined ? Number(contentLength) : undefined;
-    const pooled = size !== undefined && size <= limit ? bodyBuffers.take(size) : undefined;
-    const into = pooled ? Buffer.from(pooled, 0, size) : undefined;
-    readBody(payload, contentLength, { limit, idleMs: limits.bodyTimeoutMs, tooLarge, timedOut, into })
+    const joinInto = coding === undefined ? (size: number) => ((pooled = bodyBuffers.take(size)) ? Buffer.from(pooled, 0, size) : undefined) : undefined;
+    readBody(payload, request.headers['content-length'], { limit, idleMs: limits.bodyTimeoutMs, tooLarge, timedOut, joinInto })
       .then((raw) => decodeRequestBody(raw, coding, limit, tooLarge))
       .then(
         (decoded) => {

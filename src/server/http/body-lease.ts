@@ -2,8 +2,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BufferPool } from '../../core/buffer-pool.js';
 
 /**
- * Large request bodies are read into buffers from a pool instead of one fresh 600 KB allocation per
- * request (bench/README.md, "serving overhead"). A body's tensors are views into its buffer, so the
+ * Large request bodies are joined into buffers from a pool instead of one fresh 600 KB allocation per
+ * request (bench/README.md, "serving overhead"), once the whole body has arrived: a client that declares
+ * a large Content-Length and sends little holds only what it sent. A body's tensors are views into its
+ * buffer, so the
  * buffer goes back to the pool only when both the route handler has finished (every scheduler is
  * done with the request: they settle only once nothing reads its inputs) and the response is closed
  * (a streamed response may still be writing). A request whose handler never runs (404, a body error)

@@ -13,10 +13,11 @@ export interface BodyReadOptions {
   readonly tooLarge: () => Error;
   readonly timedOut: () => Error;
   /**
-   * Where to put a body whose Content-Length is declared, instead of a new Buffer: the result is a
-   * view of its first Content-Length bytes. Node's parser never passes more bytes than declared.
+   * Gives the Buffer (exactly `size` bytes) a body of several chunks is joined into, instead of a new
+   * one; undefined falls back to a new one. Asked only once the whole body is in, so memory still
+   * grows with the bytes a client really sent, never with the length it declares.
    */
-  readonly into?: Buffer;
+  readonly joinInto?: (size: number) => Buffer | undefined;
 }
 
 /** The client went away mid-body: nobody is left to answer, so the message is for the log only. */
@@ -51,13 +52,8 @@ export function readBody(stream: Readable, contentLength: string | undefined, op
       stream.pause();
       reject(e);
     };
-    const into = declared !== undefined && options.into !== undefined && options.into.length >= declared ? options.into : undefined;
     const onData = (chunk: Buffer): void => {
-      if (into && received + chunk.length <= into.length) chunk.copy(into, received);
-      else if (into) {
-        fail(options.tooLarge());
-        return;
-      } else chunks.push(chunk);
+      chunks.push(chunk);
       received += chunk.length;
       if (received > options.limit) {
         fail(options.tooLarge());
@@ -68,7 +64,7 @@ export function readBody(stream: Readable, contentLength: string | undefined, op
     const onEnd = (): void => {
       if (settled) return;
       cleanup();
-      const body = into ? into.subarray(0, received) : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received);
+      const body = chunks.length === 1 ? (chunks[0] as Buffer) : join(chunks, received, options.joinInto?.(received));
       chunks = [];
       resolve(body);
     };
@@ -79,4 +75,11 @@ export function readBody(stream: Readable, contentLength: string | undefined, op
     stream.on('error', onError);
     stream.on('close', onClose);
   });
+}
+
+function join(chunks: readonly Buffer[], size: number, target: Buffer | undefined): Buffer {
+  if (!target || target.length !== size) return Buffer.concat(chunks, size);
+  let at = 0;
+  for (const c of chunks) at += c.copy(target, at);
+  return target;
 }

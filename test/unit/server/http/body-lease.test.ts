@@ -1,4 +1,5 @@
-import { EventEmitter } from 'node:events';
+import { EventEmitter, once } from 'node:events';
+import { connect } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { FastifyInstance } from 'fastify';
@@ -96,6 +97,33 @@ describe('pooled request bodies over a real socket', () => {
     } finally {
       lend.mockRestore();
       client.close();
+    }
+  });
+
+  it('takes no pooled buffer for a declared length until the whole body is in (a hostile client holds only what it sent)', async () => {
+    const model = identityModel({ width: 150_000, maxBatchSize: 8 });
+    app = createHttpApp({ dataplane: new DataPlane({ catalog: new FakeCatalog().add(model) }), bodyLimit: 8 * 1024 * 1024 });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const take = vi.spyOn(BodyBuffers.prototype, 'take');
+    const socket = connect(port, '127.0.0.1');
+    try {
+      await once(socket, 'connect');
+      const header = JSON.stringify({ inputs: [{ name: 'INPUT', shape: [1, 150_000], datatype: 'FP32', parameters: { binary_data_size: 600_000 } }] });
+      const total = header.length + 600_000;
+      socket.write(`POST /v2/models/identity/infer HTTP/1.1\r\nHost: x\r\nInference-Header-Content-Length: ${header.length}\r\nContent-Length: ${total}\r\n\r\n${header}`);
+      socket.write(Buffer.alloc(200_000));
+      await new Promise((r) => setTimeout(r, 100));
+      expect(take).not.toHaveBeenCalled();
+      socket.write(Buffer.alloc(400_000));
+      const reply = once(socket, 'data');
+      await reply;
+      expect(take).toHaveBeenCalledTimes(1);
+      expect(take.mock.calls[0]?.[0]).toBe(total);
+    } finally {
+      take.mockRestore();
+      socket.destroy();
     }
   });
 });
