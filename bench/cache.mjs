@@ -8,15 +8,10 @@
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { init } from '../dist/commands/init.js';
 import { serve } from '../dist/commands/serve.js';
+import { arg, root } from './common.mjs';
 
-const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-};
 const requests = Number(arg('--requests', '30'));
 const out = path.resolve(arg('--out', path.join(root, 'bench/results/cache.json')));
 const MODEL = 'resnet50_oneflow';

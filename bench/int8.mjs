@@ -14,27 +14,21 @@ import { createRequire } from 'node:module';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { init } from '../dist/commands/init.js';
 import { convert } from '../dist/commands/convert.js';
 import { seededRandom } from '../dist/client/seeded-random.js';
 import { perf } from '../dist/commands/perf.js';
-import { spawn } from 'node:child_process';
 import { loadImageTensor } from '../dist/image/preprocess.js';
 import { seededParameter } from '../dist/core/graph/builders/seeded.js';
 import { firstJob } from '../dist/core/graph/oneflow/importer.js';
 import { parseMlir } from '../dist/core/graph/oneflow/mlir-parser.js';
 import { jobVariables, writeVariable } from '../dist/core/graph/oneflow/variables.js';
 import { cpuSummary } from './cpu.mjs';
+import { arg, root, startServer } from './common.mjs';
 
 const require = createRequire(import.meta.url);
-const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-};
 const nCalibration = Number(arg('--calibration', '32'));
 const nEval = Number(arg('--eval', '200'));
 const seconds = Number(arg('--seconds', '3'));
@@ -132,21 +126,14 @@ async function servedSpeed(name, fp32Path, int8Path) {
   const store = path.join(work, `store-${name}`);
   await init({ cwd: work, model: fp32Path, name: 'fp32', repository: store });
   await init({ cwd: work, model: int8Path, name: 'int8', repository: store });
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn(process.execPath, [path.join(root, 'bin/ofserve'), 'serve', '--model-store', store, '--http-port', String(port), '--grpc-port', String(port + 1), '--metrics-port', String(port + 2)], { stdio: 'ignore' });
+  const server = await startServer(store);
   try {
-    for (let i = 0; ; i++) {
-      if (i > 600) throw new Error('ofserve serve did not get ready in 60 s');
-      const ok = await fetch(`http://127.0.0.1:${port}/v2/health/ready`).then((r) => r.ok, () => false);
-      if (ok) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
     const out = {};
     for (const batch of [1, 8]) {
       const t = { fp32: { images: 0, s: 0 }, int8: { images: 0, s: 0 } };
       for (let round = 0; round < rounds; round++) {
         for (const m of ['fp32', 'int8']) {
-          const r = await perf({ model: m, url: `127.0.0.1:${port}`, batchSize: batch, concurrencyRange: '1', measurementIntervalMs: seconds * 1000 });
+          const r = await perf({ model: m, url: server.http, batchSize: batch, concurrencyRange: '1', measurementIntervalMs: seconds * 1000 });
           t[m].images += r.levels[0].throughput * seconds;
           t[m].s += seconds;
         }
@@ -156,7 +143,7 @@ async function servedSpeed(name, fp32Path, int8Path) {
     }
     return out;
   } finally {
-    child.kill('SIGTERM');
+    await server.stop();
   }
 }
 

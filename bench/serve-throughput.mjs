@@ -5,24 +5,18 @@
 //      `ofserve perf` from this process (closed-loop clients, binary tensors over HTTP, and gRPC).
 // Both halves run in one invocation, so the ratios compare like with like on the same machine and load.
 // Usage: npm run build && node bench/serve-throughput.mjs [--seconds 3] [--trials 3] [--out FILE]
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { createRequire } from 'node:module';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { init } from '../dist/commands/init.js';
 import { convert } from '../dist/commands/convert.js';
 import { perf } from '../dist/commands/perf.js';
 import { cpuSummary } from './cpu.mjs';
+import { arg, root, startServer } from './common.mjs';
 
-const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-};
 const seconds = Number(arg('--seconds', '3'));
 const trials = Number(arg('--trials', '3'));
 const out = path.resolve(arg('--out', path.join(root, 'bench/results/serve-throughput.json')));
@@ -59,7 +53,7 @@ const ort = require(workerData.ort);
 })();
 `;
 
-const ortEntry = (await import('node:module')).createRequire(import.meta.url).resolve('onnxruntime-node');
+const ortEntry = createRequire(import.meta.url).resolve('onnxruntime-node');
 
 async function direct(model, { sessions, threads, spinning }) {
   const ms = seconds * trials * 1000;
@@ -77,32 +71,6 @@ async function direct(model, { sessions, threads, spinning }) {
 
 const round = (x) => Math.round(x * 100) / 100;
 
-async function freePort() {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address();
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
-/** `ofserve serve` as a child process; resolves once /v2/health/ready answers 200. */
-async function startServer(store) {
-  const [http, grpc] = [await freePort(), await freePort()];
-  const child = spawn(process.execPath, [path.join(root, 'bin/ofserve.js'), 'serve', '--model-store', store, '--http-port', String(http), '--grpc-port', String(grpc), '--allow-metrics', 'false', '--http-address', '127.0.0.1'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  const exited = once(child, 'exit');
-  for (let i = 0; i < 600; i++) {
-    if (child.exitCode !== null) throw new Error(`ofserve serve exited with ${child.exitCode}: ${stderr}`);
-    const ok = await fetch(`http://127.0.0.1:${http}/v2/health/ready`).then((r) => r.ok, () => false);
-    if (ok) return { http: `127.0.0.1:${http}`, grpc: `127.0.0.1:${grpc}`, stop: async () => (child.kill('SIGTERM'), await exited) };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`ofserve serve was not ready after 60 s: ${stderr}`);
-}
 
 const work = await mkdtemp(path.join(os.tmpdir(), 'ofserve-bench-'));
 try {

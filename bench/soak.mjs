@@ -15,16 +15,11 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { encodeMessage, decodeMessage, rpcTypes, INFERENCE_SERVICE } from '../dist/protocol/grpc-schema.js';
+import { arg, root } from './common.mjs';
 
-const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const bin = path.join(root, 'bin', 'ofserve.js');
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-};
 const seconds = Number(arg('--seconds', '180'));
 const httpClients = Number(arg('--http', '4'));
 const grpcClients = Number(arg('--grpc', '4'));

@@ -78,15 +78,19 @@ class Walker {
     }
   }
 
+  /** A field's tag: where it starts, its field number and its wire type. */
+  tag(end: number): { tagAt: number; id: number; wireType: number } {
+    const tagAt = this.pos;
+    const tag = this.varint(end);
+    // protobufjs reads tags as uint32; a longer one would name a different field for it than for us.
+    if (tag < 8 || tag > 0xffffffff) throw new WireError(`field number out of range at offset ${tagAt}`);
+    return { tagAt, id: Math.floor(tag / 8), wireType: tag % 8 };
+  }
+
   message(type: protobuf.Type, end: number, depth: number): void {
     if (depth > MAX_DEPTH) throw new WireError(`messages nested deeper than ${MAX_DEPTH} levels`);
     while (this.pos < end) {
-      const tagAt = this.pos;
-      const tag = this.varint(end);
-      // protobufjs reads tags as uint32; a longer one would name a different field for it than for us.
-      if (tag < 8 || tag > 0xffffffff) throw new WireError(`field number out of range at offset ${tagAt}`);
-      const id = Math.floor(tag / 8);
-      const wireType = tag % 8;
+      const { tagAt, id, wireType } = this.tag(end);
       const field = type.fieldsById[id] as protobuf.Field | undefined;
       if (!field) {
         this.value(wireType, end, `unknown field ${id}`);
@@ -121,11 +125,7 @@ class Walker {
     const saved = this.pos;
     this.pos = start;
     while (this.pos < stop) {
-      const tagAt = this.pos;
-      const tag = this.varint(stop);
-      if (tag < 8 || tag > 0xffffffff) throw new WireError(`field number out of range at offset ${tagAt}`);
-      const id = Math.floor(tag / 8);
-      const wireType = tag % 8;
+      const { tagAt, id, wireType } = this.tag(stop);
       const what = `${id === 1 ? 'key' : 'value'} of map field '${field.name}'`;
       const [type, resolved] = id === 1 ? [field.keyType, null] : id === 2 ? [field.type, field.resolvedType] : [undefined, null];
       if (type === undefined) {

@@ -52,16 +52,6 @@ function summary(samples: ArrayLike<number>): LatencySummary {
   return p ? { count: samples.length, percentilesNs: { p50: p[0], p90: p[1], p99: p[2] } } : { count: 0 };
 }
 
-function concat(parts: readonly Float64Array[]): Float64Array {
-  const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 export function createRecentLatency(options: RecentLatencyOptions = {}): RecentLatency {
   const windowMs = options.windowMs ?? DEFAULT_RECENT_WINDOW_MS;
   const capacity = options.capacity ?? DEFAULT_RECENT_CAPACITY;
@@ -100,7 +90,7 @@ export function createRecentLatency(options: RecentLatencyOptions = {}): RecentL
         .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
         .map(([model, versions]) => ({
           model,
-          ...summary(concat(versions.map((v) => v.samples))),
+          ...summary(versions.flatMap((v) => Array.from(v.samples))),
           versions: versions.map((v) => ({ version: v.version, ...summary(v.samples) })),
         }));
     },

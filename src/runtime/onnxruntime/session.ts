@@ -39,8 +39,8 @@ export class OrtSession implements Session {
   readonly outputs: readonly ValueInfo[];
   readonly #worker: WorkerLike;
   readonly #pending = new Map<number, Pending>();
-  /** One run executes at a time per session, so two spares per capacity cover the next request. */
-  readonly #staging = new BufferPool(2, 16 * 2 ** 20);
+  /** One run executes at a time per session: the pool's defaults (two spares per capacity) cover the next request. */
+  readonly #staging = new BufferPool();
   #nextId = 1;
   /** Set once the worker is gone; every later run() rejects with it. */
   #dead: OfsError | undefined;
