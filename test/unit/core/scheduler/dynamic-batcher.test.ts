@@ -233,12 +233,13 @@ describe('DynamicBatchScheduler queue policy', () => {
 
   it('serves a timed-out request later under DELAY instead of rejecting it', async () => {
     const { session, release } = gated();
-    const s = batcher(session, { default_queue_policy: { default_timeout_microseconds: 1_000, timeout_action: 'DELAY', allow_timeout_override: true } });
+    // The level allows 200 ms, request 2 asks for 1 ms (an override may only shorten a timeout): only
+    // request 2 is late, however slow the machine is between release() and the next dispatch.
+    const s = batcher(session, { default_queue_policy: { default_timeout_microseconds: 200_000, timeout_action: 'DELAY', allow_timeout_override: true } });
     const running = s.enqueue(req(1));
-    const delayed = s.enqueue(req(2));
+    const delayed = s.enqueue(req(2, { timeoutUs: 1_000 }));
     await new Promise((r) => setTimeout(r, 20));
-    // A long timeout of its own, so a slow machine cannot make this one late too before release().
-    const onTime = s.enqueue(req(3, { timeoutUs: 60_000_000 }));
+    const onTime = s.enqueue(req(3));
     release();
     await Promise.all([running, delayed, onTime]);
     // The on-time request overtakes the one whose timeout passed.
