@@ -79,7 +79,7 @@ export const CONNECTION_WINDOW_BYTES = 32 * 1024 * 1024;
  * they are set on each HTTP/2 session as it opens, through the http2 servers it keeps after binding.
  * Should a later grpc-js rename that field, the defaults simply stay.
  */
-function widenFlowControl(server: grpc.Server): void {
+export function widenFlowControl(server: grpc.Server): void {
   const servers = (server as unknown as { http2Servers?: unknown }).http2Servers;
   if (!(servers instanceof Map)) return;
   for (const h2 of servers.keys() as IterableIterator<Http2Server>) {
