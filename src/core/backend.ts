@@ -34,6 +34,11 @@ export interface SessionOptions {
   /** Intra-op threads for this session (0 = backend default). */
   readonly threads?: number;
   /**
+   * Let the intra-op threads spin between operators while a run is in progress; they stop spinning as
+   * soon as it returns (onnxruntime). Default false; backends without such threads ignore it.
+   */
+  readonly spinning?: boolean;
+  /**
    * The largest batch one run() will carry (the model's max_batch_size, or 1 when it does not batch).
    * Backends that preallocate per batch size (the native GPU backend) size their buffers by it; others
    * ignore it. Default: backend-specific (8 for the native backend).

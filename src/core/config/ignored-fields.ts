@@ -1,7 +1,7 @@
 import type { ModelConfig, ModelInput, ModelOutput } from './model-config.js';
 import { BACKEND_ONEFLOW, BACKEND_ONNXRUNTIME, CLASSIFY_DEFAULT_PARAMETER } from './constants.js';
 import { backendOf } from './backend-of.js';
-import { INTRA_OP_THREAD_COUNT } from './thread-parameters.js';
+import { INTRA_OP_ALLOW_SPINNING, INTRA_OP_THREAD_COUNT } from './thread-parameters.js';
 
 /**
  * The fields of config.pbtxt that ofserve parses (so a Triton or OneFlow-Serving config loads) but does
@@ -13,7 +13,8 @@ import { INTRA_OP_THREAD_COUNT } from './thread-parameters.js';
  * data_type, dims, label_filename), instance_group (name, kind, count, gpus), default_model_filename,
  * dynamic_batching (preferred_batch_size, max_queue_delay_microseconds, preserve_ordering,
  * priority_levels, default_priority_level, default_queue_policy, priority_queue_policy), model_warmup,
- * response_cache, parameters["intra_op_thread_count"] (onnxruntime and oneflow backends).
+ * response_cache, parameters["intra_op_thread_count"] and parameters["session.intra_op.allow_spinning"]
+ * (onnxruntime and oneflow backends).
  * Everything else is in the table below. Fields the parser refuses outright (sequence_batching,
  * model_operations, …) never get this far.
  */
@@ -80,8 +81,8 @@ const RULES: readonly Rule[] = [
 
 /** Parameter keys each backend reads; parameters of other backends are theirs to check. */
 const PARAMETERS_READ: Readonly<Record<string, readonly string[]>> = {
-  [BACKEND_ONEFLOW]: [INTRA_OP_THREAD_COUNT],
-  [BACKEND_ONNXRUNTIME]: [INTRA_OP_THREAD_COUNT],
+  [BACKEND_ONEFLOW]: [INTRA_OP_THREAD_COUNT, INTRA_OP_ALLOW_SPINNING],
+  [BACKEND_ONNXRUNTIME]: [INTRA_OP_THREAD_COUNT, INTRA_OP_ALLOW_SPINNING],
 };
 
 /** What ofserve does instead of a parameter its backend does not read; OneFlow-Serving's keys by name. */

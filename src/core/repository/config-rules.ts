@@ -10,7 +10,7 @@ import {
 } from '../config/constants.js';
 import { dtypeFromConfig } from '../tensor/dtype.js';
 import { ignoredFields } from '../config/ignored-fields.js';
-import { INTRA_OP_THREAD_COUNT, MAX_INTRA_OP_THREADS, intraOpThreads } from '../config/thread-parameters.js';
+import { INTRA_OP_ALLOW_SPINNING, INTRA_OP_THREAD_COUNT, MAX_INTRA_OP_THREADS, intraOpSpinning, intraOpThreads } from '../config/thread-parameters.js';
 import type { Problem } from '../problem.js';
 import { ERRORS } from '../../errors.js';
 
@@ -287,18 +287,35 @@ export function checkDynamicBatching(config: ModelConfig, ctx: RuleContext): Pro
   return problems;
 }
 
-/** parameters["intra_op_thread_count"]: a whole number (0 keeps ofserve's share of the cores). */
+/**
+ * parameters["intra_op_thread_count"]: a whole number (0 keeps ofserve's share of the cores);
+ * parameters["session.intra_op.allow_spinning"]: "1"/"true" or "0"/"false".
+ */
 export function checkThreadParameters(config: ModelConfig, ctx: RuleContext): Problem[] {
-  const read = intraOpThreads(config);
-  if (read.ok) return [];
-  return [
-    error(
-      ctx,
-      `parameters[${JSON.stringify(INTRA_OP_THREAD_COUNT)}]`,
-      `'${read.text}' is not a thread count from 0 to ${MAX_INTRA_OP_THREADS}`,
-      'set string_value to a whole number, e.g. "1" per instance for throughput or the core count for one low-latency instance; "0" or no parameter shares the cores among the instances',
-    ),
-  ];
+  const problems: Problem[] = [];
+  const threads = intraOpThreads(config);
+  if (!threads.ok) {
+    problems.push(
+      error(
+        ctx,
+        `parameters[${JSON.stringify(INTRA_OP_THREAD_COUNT)}]`,
+        `'${threads.text}' is not a thread count from 0 to ${MAX_INTRA_OP_THREADS}`,
+        'set string_value to a whole number, e.g. "1" per instance for throughput or the core count for one low-latency instance; "0" or no parameter shares the cores among the instances',
+      ),
+    );
+  }
+  const spinning = intraOpSpinning(config);
+  if (!spinning.ok) {
+    problems.push(
+      error(
+        ctx,
+        `parameters[${JSON.stringify(INTRA_OP_ALLOW_SPINNING)}]`,
+        `'${spinning.text}' is not "1", "0", "true" or "false"`,
+        'set string_value to "1" to let the intra-op threads spin during runs (lower latency when this model has the cores to itself) or "0" (the default)',
+      ),
+    );
+  }
+  return problems;
 }
 
 /** One warning per field that is parsed but not acted on (see ignoredFields). */

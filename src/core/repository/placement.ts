@@ -1,7 +1,7 @@
 import { isOfsError, ofsError } from '../../errors.js';
 import type { BackendRegistry, DeviceKind, ModelSource, Session, SessionOptions } from '../backend.js';
 import type { ModelConfig } from '../config/model-config.js';
-import { intraOpThreads } from '../config/thread-parameters.js';
+import { intraOpSpinning, intraOpThreads } from '../config/thread-parameters.js';
 import type { Logger } from '../log.js';
 
 /**
@@ -29,6 +29,8 @@ export interface InstancePlan {
   readonly kind: string;
   readonly gpu?: number;
   readonly threads: number;
+  /** parameters["session.intra_op.allow_spinning"]; checked by the config rules. */
+  readonly spinning: boolean;
   readonly maxBatch: number;
 }
 
@@ -44,12 +46,14 @@ export function planInstances(config: ModelConfig, threads: number): InstancePla
   const total = Math.max(1, groups.reduce((n, g) => n + (g.count ?? 1), 0));
   const asked = intraOpThreads(config);
   const perInstance = (asked.ok ? asked.threads : undefined) ?? Math.max(1, Math.floor(threads / total));
+  const spin = intraOpSpinning(config);
+  const spinning = spin.ok && spin.spinning;
   const maxBatch = Math.max(1, config.max_batch_size ?? 0);
   const plan: InstancePlan[] = [];
   for (const group of groups) {
     for (let i = 0; i < (group.count ?? 1); i++) {
       const gpu = group.gpus?.[i % (group.gpus.length || 1)];
-      plan.push({ kind: group.kind ?? 'KIND_CPU', ...(gpu !== undefined ? { gpu } : {}), threads: perInstance, maxBatch });
+      plan.push({ kind: group.kind ?? 'KIND_CPU', ...(gpu !== undefined ? { gpu } : {}), threads: perInstance, spinning, maxBatch });
     }
   }
   return plan;
@@ -82,7 +86,7 @@ export class BackendPlacement {
     try {
       for (const instance of plan) {
         const device = this.deviceFor(source.model, instance.kind);
-        const options: SessionOptions = { device, threads: instance.threads, maxBatch: instance.maxBatch, ...(instance.gpu !== undefined ? { gpu: instance.gpu } : {}) };
+        const options: SessionOptions = { device, threads: instance.threads, spinning: instance.spinning, maxBatch: instance.maxBatch, ...(instance.gpu !== undefined ? { gpu: instance.gpu } : {}) };
         sessions.push(await this.createSession(source, options));
       }
       return sessions;

@@ -14,7 +14,7 @@ export class OrtBackend implements Backend {
 
   async createSession(source: ModelSource, options: SessionOptions): Promise<Session> {
     const model = source.onnx ?? writeOnnxModel(source.graph);
-    const started = await startWorker({ intraOpThreads: options.threads || 1 }, model);
+    const started = await startWorker({ intraOpThreads: options.threads || 1, spinning: options.spinning === true }, model);
     if (!started.ok) throw ofsError('OFS_SESSION_CREATE_FAILED', source.model, source.version, this.name, started.message);
     return new OrtSession(started.worker, source.graph.inputs, source.graph.outputs);
   }

@@ -6,9 +6,10 @@ import type { Tensor } from '../../core/tensor/tensor.js';
  * buffers make a round trip: the session stages inputs in them, the worker hands them back with the reply.
  */
 
-/** `workerData` of the worker: how many threads its session may use. */
+/** `workerData` of the worker: how many threads its session may use, and whether they spin during runs. */
 export interface WorkerConfig {
   readonly intraOpThreads: number;
+  readonly spinning?: boolean;
 }
 
 /**

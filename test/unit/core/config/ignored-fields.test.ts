@@ -41,6 +41,12 @@ describe('ignoredFields', () => {
     expect(fields(`backend: "oneflow" ${p}`)).toEqual([]);
   });
 
+  it('reads session.intra_op.allow_spinning for onnxruntime and oneflow models', () => {
+    const p = 'parameters { key: "session.intra_op.allow_spinning" value { string_value: "1" } }';
+    expect(fields(`backend: "onnxruntime" ${p}`)).toEqual([]);
+    expect(fields(`backend: "oneflow" ${p}`)).toEqual([]);
+  });
+
   it('lists every set field of the table with its path', () => {
     const text = `
       runtime: "libtriton_onnxruntime.so"

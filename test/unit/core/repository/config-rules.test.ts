@@ -165,4 +165,17 @@ instance_group [ { count: 1 kind: KIND_CPU rate_limiter { resources [ { name: "R
       ]);
     }
   });
+
+  it('accept session.intra_op.allow_spinning as 0/1/true/false and name the parameter otherwise', () => {
+    const withSpinning = (value: string): ModelConfig => ({ ...seed(), parameters: { 'session.intra_op.allow_spinning': { string_value: value } } });
+    for (const good of ['0', '1', 'true', 'False', ' 1 ']) expect(checkThreadParameters(withSpinning(good), ctx)).toEqual([]);
+    for (const bad of ['2', 'on', '']) {
+      expect(checkThreadParameters(withSpinning(bad), ctx)).toEqual([
+        expect.objectContaining({ severity: 'error', field: 'parameters["session.intra_op.allow_spinning"]', message: expect.stringContaining(`'${bad}'`) }),
+      ]);
+    }
+    // Both parameters wrong: both named, not just the first.
+    const both: ModelConfig = { ...seed(), parameters: { intra_op_thread_count: { string_value: 'x' }, 'session.intra_op.allow_spinning': { string_value: 'y' } } };
+    expect(checkThreadParameters(both, ctx).map((p) => p.field)).toEqual(['parameters["intra_op_thread_count"]', 'parameters["session.intra_op.allow_spinning"]']);
+  });
 });

@@ -40,15 +40,15 @@ describe('planInstances', () => {
   it('one instance per count, gpus round-robin, threads shared', () => {
     const plan = planInstances({ max_batch_size: 8, instance_group: [{ kind: 'KIND_GPU', count: 3, gpus: [0, 1] }, { kind: 'KIND_CPU', count: 1 }] }, 8);
     expect(plan).toEqual([
-      { kind: 'KIND_GPU', gpu: 0, threads: 2, maxBatch: 8 },
-      { kind: 'KIND_GPU', gpu: 1, threads: 2, maxBatch: 8 },
-      { kind: 'KIND_GPU', gpu: 0, threads: 2, maxBatch: 8 },
-      { kind: 'KIND_CPU', threads: 2, maxBatch: 8 },
+      { kind: 'KIND_GPU', gpu: 0, threads: 2, spinning: false, maxBatch: 8 },
+      { kind: 'KIND_GPU', gpu: 1, threads: 2, spinning: false, maxBatch: 8 },
+      { kind: 'KIND_GPU', gpu: 0, threads: 2, spinning: false, maxBatch: 8 },
+      { kind: 'KIND_CPU', threads: 2, spinning: false, maxBatch: 8 },
     ]);
   });
 
   it('gives a model with no instance_group one CPU instance, and every instance a thread', () => {
-    expect(planInstances({}, 1)).toEqual([{ kind: 'KIND_CPU', threads: 1, maxBatch: 1 }]);
+    expect(planInstances({}, 1)).toEqual([{ kind: 'KIND_CPU', threads: 1, spinning: false, maxBatch: 1 }]);
     expect(planInstances({ instance_group: [{ kind: 'KIND_CPU', count: 4 }] }, 2).every((p) => p.threads === 1)).toBe(true);
   });
 
@@ -58,6 +58,23 @@ describe('planInstances', () => {
     expect(planInstances(config('0'), 4).map((p) => p.threads)).toEqual([2, 2]);
     // Only onnxruntime (and oneflow, run on it) reads it, as in Triton.
     expect(planInstances({ ...config('3'), backend: 'image_preprocess' }, 2).map((p) => p.threads)).toEqual([1, 1]);
+  });
+
+  it('lets the instances spin during runs only when the config asks, and hands that to the session', async () => {
+    const config = (value?: string) => ({
+      instance_group: [{ kind: 'KIND_CPU' as const, count: 2 }],
+      ...(value === undefined ? {} : { parameters: { 'session.intra_op.allow_spinning': { string_value: value } } }),
+    });
+    expect(planInstances(config(), 2).map((p) => p.spinning)).toEqual([false, false]);
+    expect(planInstances(config('1'), 2).map((p) => p.spinning)).toEqual([true, true]);
+    expect(planInstances(config('TRUE'), 2).map((p) => p.spinning)).toEqual([true, true]);
+    expect(planInstances(config('0'), 2).map((p) => p.spinning)).toEqual([false, false]);
+    // A value the config rules refuse never reaches a session as "on".
+    expect(planInstances(config('yes please'), 2).map((p) => p.spinning)).toEqual([false, false]);
+    expect(planInstances({ ...config('1'), backend: 'image_preprocess' }, 2).map((p) => p.spinning)).toEqual([false, false]);
+    const { placement, cpu } = setup({ gpu: false });
+    await placement.createSessions(source, planInstances(config('1'), 2));
+    expect(cpu.made.map((o) => o.spinning)).toEqual([true, true]);
   });
 });
 

@@ -135,6 +135,21 @@ describe('OrtBackend', () => {
     }
   });
 
+  it('runs with its two intra-op threads spinning during runs (session.intra_op.allow_spinning), as without', async () => {
+    const graph = tinyCnn();
+    const data = randomValues(3 * 4 * 9 * 9, 7);
+    const ref = evaluate(graph, { x: { shape: [3, 4, 9, 9], data } });
+    const session = await backend.createSession({ model: 'tiny', version: '1', graph }, { device: 'cpu', threads: 2, spinning: true });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const all = await session.run([fp32Tensor('x', [3, 4, 9, 9], data)]);
+        for (const t of all) expect(maxAbsDiff(fp32Values(t), ref[t.name]!.data), t.name).toBeLessThan(1e-4);
+      }
+    } finally {
+      await session.dispose();
+    }
+  });
+
   it('rejects a model ORT cannot load with OFS_SESSION_CREATE_FAILED', async () => {
     const { graph } = colourClassifierOnnx();
     const e = await backend
