@@ -39,3 +39,19 @@ export async function startServer(store) {
   child.kill('SIGKILL');
   throw new Error(`ofserve serve was not ready after 60 s: ${stderr}`);
 }
+
+export const round = (x) => Math.round(x * 100) / 100;
+export const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/** The config.pbtxt line that lets a model's onnxruntime threads spin during runs. */
+export const SPINNING_PARAMETER = 'parameters { key: "session.intra_op.allow_spinning" value: { string_value: "1" } }';
+
+/** Stops every server that started, whatever the others do. */
+export async function stopAll(servers) {
+  await Promise.allSettled(servers.map((s) => s.stop()));
+}

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { init } from '../dist/commands/init.js';
 import { perf } from '../dist/commands/perf.js';
-import { arg, root, startServer } from './common.mjs';
+import { SPINNING_PARAMETER, arg, mean, median, root, round, startServer, stopAll } from './common.mjs';
 import { cpuSummary } from './cpu.mjs';
 
 const rounds = Number(arg('--rounds', '5'));
@@ -20,9 +20,6 @@ const out = path.resolve(arg('--out', path.join(root, 'bench/results/spinning.js
 const cpu = cpuSummary();
 console.log(`CPU: ${cpu.model}, ${cpu.cores} cores, ${cpu.extensions.join(' ') || 'no AVX2/AVX-512/AMX'}; Node ${process.version}`);
 
-const SPINNING = '\nparameters { key: "session.intra_op.allow_spinning" value: { string_value: "1" } }\n';
-const round = (x) => Math.round(x * 100) / 100;
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** A store with `models` copies of the example ResNet-50, each one instance over every core. */
 async function store(work, name, models, spinning) {
@@ -30,7 +27,7 @@ async function store(work, name, models, spinning) {
   const base = await readFile(path.join(work, 'example/resnet50_oneflow/config.pbtxt'), 'utf8');
   for (const model of models) {
     await cp(path.join(work, 'example/resnet50_oneflow'), path.join(dir, model), { recursive: true });
-    const config = base.replace('name: "resnet50_oneflow"', `name: "${model}"`) + (spinning ? SPINNING : '');
+    const config = base.replace('name: "resnet50_oneflow"', `name: "${model}"`) + (spinning ? `\n${SPINNING_PARAMETER}\n` : '');
     await writeFile(path.join(dir, model, 'config.pbtxt'), config);
   }
   return dir;
@@ -44,7 +41,7 @@ async function window(server, models, protocol, concurrency) {
   const t0 = performance.now();
   const levels = (await Promise.all(models.map((m) => run(m, requests)))).map((r) => r.levels[0]);
   const seconds = (performance.now() - t0) / 1000;
-  return { p50_ms: median(levels.map((l) => l.latencyUs.p50 / 1000)), images_per_s: (models.length * requests) / seconds };
+  return { p50_ms: mean(levels.map((l) => l.latencyUs.p50 / 1000)), images_per_s: (models.length * requests) / seconds };
 }
 
 const work = await mkdtemp(path.join(os.tmpdir(), 'ofserve-spinning-'));
@@ -58,9 +55,12 @@ try {
     { name: 'two models under load at once, HTTP, c=1 each', models: ['resnet50_a', 'resnet50_b'], protocol: 'http', concurrency: 1 },
   ];
   for (const group of [['resnet50'], ['resnet50_a', 'resnet50_b']]) {
-    const on = await startServer(await store(work, `on-${group.length}`, group, true));
-    const off = await startServer(await store(work, `off-${group.length}`, group, false));
+    const servers = [];
     try {
+      const on = await startServer(await store(work, `on-${group.length}`, group, true));
+      servers.push(on);
+      const off = await startServer(await store(work, `off-${group.length}`, group, false));
+      servers.push(off);
       for (const c of cases.filter((x) => x.models.join() === group.join())) {
         const pairs = [];
         for (let i = 0; i < rounds; i++) {
@@ -81,8 +81,7 @@ try {
         console.log(`${c.name.padEnd(48)} spinning in runs: p50 ${row.spinning_p50_ms} ms, ${row.spinning_images_per_s} img/s · off: p50 ${row.off_p50_ms} ms, ${row.off_images_per_s} img/s · median pair: ${row.p50_difference_ms >= 0 ? '+' : ''}${row.p50_difference_ms} ms, ×${row.images_per_s_ratio} img/s`);
       }
     } finally {
-      await on.stop();
-      await off.stop();
+      await stopAll(servers);
     }
   }
   await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);

@@ -13,7 +13,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import grpc from '@grpc/grpc-js';
-import { arg, freePort, root } from './common.mjs';
+import { arg, freePort, median, root } from './common.mjs';
 
 const METHOD = '/ofserve.bench.Floor/Infer';
 const raw = (b) => b;
@@ -99,9 +99,13 @@ function grpcClient(port) {
 export async function floor({ protocol, holdMs, bodyBytes, seconds }) {
   const port = await freePort();
   const child = spawn(process.execPath, [path.join(root, 'bench/transport-floor.mjs'), '--serve', protocol, '--port', String(port), '--hold', String(holdMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = once(child, 'exit');
+  let client;
   try {
-    await once(child.stdout, 'data');
-    const client = protocol === 'http' ? httpClient(port) : grpcClient(port);
+    // Ready, or gone (a port taken since freePort, a missing build): never wait forever.
+    const ready = await Promise.race([once(child.stdout, 'data').then(() => true), exited.then(() => false)]);
+    if (!ready) throw new Error(`the ${protocol} floor server exited before it was ready (exit code ${child.exitCode})`);
+    client = protocol === 'http' ? httpClient(port) : grpcClient(port);
     const body = Buffer.alloc(bodyBytes, 1);
     for (let i = 0; i < 10; i++) await client.send(body);
     const latencies = [];
@@ -111,12 +115,12 @@ export async function floor({ protocol, holdMs, bodyBytes, seconds }) {
       await client.send(body);
       latencies.push(performance.now() - t);
     }
-    client.close();
-    latencies.sort((a, b) => a - b);
-    const p50 = latencies[Math.floor(latencies.length / 2)];
+    const p50 = median(latencies);
     return { p50_ms: p50, floor_ms: p50 - holdMs, requests: latencies.length };
   } finally {
-    child.kill('SIGTERM');
+    client?.close();
+    if (child.exitCode === null) child.kill('SIGTERM');
+    await exited;
   }
 }
 

@@ -1,6 +1,7 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import type { FromWorker, LoadMessage, ToWorker, WorkerConfig } from './protocol.js';
+import { sessionOptionsOf } from './session-options.js';
 import { fromOrtTensor, toOrtTensor } from './tensors.js';
 
 /**
@@ -38,19 +39,7 @@ async function run(session: ort.InferenceSession, msg: Extract<ToWorker, { type:
 async function main(port: MessagePort, config: WorkerConfig, load: LoadMessage): Promise<void> {
   let session: ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(load.model, {
-      intraOpNumThreads: config.intraOpThreads,
-      interOpNumThreads: 1,
-      graphOptimizationLevel: 'all',
-      executionProviders: ['cpu'],
-      // onnxruntime's pool threads spin between operators by default. In a server they would spin on
-      // the cores the event loop, the other instances and the clients need; measured in bench/README.md.
-      // A model may turn spinning back on; force_spinning_stop then parks the threads as soon as a run
-      // returns, so only the run itself spins (about 1 ms less at concurrency 1, same bench).
-      extra: config.spinning
-        ? { session: { force_spinning_stop: '1', intra_op: { allow_spinning: '1' }, inter_op: { allow_spinning: '0' } } }
-        : { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
-    });
+    session = await ort.InferenceSession.create(load.model, sessionOptionsOf(config));
   } catch (e) {
     // With no message listener nothing keeps this thread alive: it exits after the message goes out.
     post(port, { type: 'load-failed', message: errorMessage(e) });

@@ -75,6 +75,7 @@ export const STREAM_WINDOW_BYTES = 8 * 1024 * 1024;
 export const CONNECTION_WINDOW_BYTES = 32 * 1024 * 1024;
 
 /**
+ * Exported for bench/transport-floor.mjs too, whose bare grpc-js server must move requests alike.
  * grpc-js has no server option for the windows (only its client has grpc-node.flow_control_window), so
  * they are set on each HTTP/2 session as it opens, through the http2 servers it keeps after binding.
  * Should a later grpc-js rename that field, the defaults simply stay.

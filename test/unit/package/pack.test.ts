@@ -18,7 +18,7 @@ const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as
 };
 
 /** Scripts for working on the clone; everything else (lifecycle, build:native, …) runs in an install. */
-const DEV_SCRIPTS = new Set(['build', 'prepare', 'typecheck', 'test', 'bench', 'bench:soak', 'bench:int8', 'coverage']);
+const DEV_SCRIPTS = new Set(['build', 'prepare', 'typecheck', 'test', 'bench', 'bench:soak', 'bench:int8', 'bench:spinning', 'coverage']);
 /** README paths that belong to the clone, not to the package. */
 const DEV_PATHS = [/^test\//, /^bench\//, /^\.ci\//, /^scripts\/(device-check|prepare-device-carry|fresh-clone-check)\.sh$/, /^model_repository\//];
 /** Never in the tarball. */
