@@ -25,8 +25,11 @@ function isStatus(e: unknown): e is GrpcStatusLike {
   return typeof e === 'object' && e !== null && typeof (e as { code?: unknown }).code === 'number' && typeof (e as { details?: unknown }).details === 'string';
 }
 
+/** The codes of SOCKET_ERRORS as they appear in grpc-js's details text. */
+const SOCKET_ERROR_CODE = new RegExp(`\\b(${Object.keys(SOCKET_ERRORS).join('|')})\\b`);
+
 function describeTransportFailure(details: string): string {
-  const errno = /\b(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT)\b/.exec(details);
+  const errno = SOCKET_ERROR_CODE.exec(details);
   if (errno) return SOCKET_ERRORS[errno[1] as string] as string;
   // grpc-js appends an empty "Resolution note:" to some of its messages.
   return details.replace(/\s*Resolution note:\s*$/, '').trim();

@@ -8,7 +8,7 @@ import type { WorkerConfig } from './protocol.js';
  * onnxruntime's pool threads spin between operators by default. In a server they would spin on the
  * cores the event loop, the other instances and the clients need, so they do not here unless the model
  * asks (parameters["session.intra_op.allow_spinning"]). Then force_spinning_stop parks them as soon as
- * a run returns, so only the run itself spins: 0.4–0.7 ms less at concurrency 1, and a quarter of the
+ * a run returns, so only the run itself spins: 0.4–1.2 ms less at concurrency 1, and a quarter of the
  * throughput lost once two models' threads share the cores (bench/README.md, spinning).
  */
 export function sessionOptionsOf(config: WorkerConfig): InferenceSession.SessionOptions {

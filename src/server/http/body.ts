@@ -53,12 +53,12 @@ export function readBody(stream: Readable, contentLength: string | undefined, op
       reject(e);
     };
     const onData = (chunk: Buffer): void => {
-      chunks.push(chunk);
       received += chunk.length;
       if (received > options.limit) {
         fail(options.tooLarge());
         return;
       }
+      chunks.push(chunk);
       timer.refresh();
     };
     const onEnd = (): void => {
